@@ -1,0 +1,146 @@
+//! The stream between the embedded pytest plugin and the daemon's result server.
+//!
+//! The plugin connects to the result server's socket, sends [`PluginMessage::Hello`] with its run id and secret
+//! token, and waits for one [`ServerReply`] line. After `welcome` it sends one JSON object per line until
+//! [`PluginMessage::SessionFinish`], then closes. Field names are camelCase, like the JSON-RPC surface.
+
+use serde::{Deserialize, Serialize};
+
+/// Environment variable holding the result server's socket path.
+pub const ENV_SOCKET: &str = "PYTESTD_SOCKET";
+/// Environment variable holding the run id.
+pub const ENV_RUN_ID: &str = "PYTESTD_RUN_ID";
+/// Environment variable holding the run's secret token.
+pub const ENV_TOKEN: &str = "PYTESTD_TOKEN";
+/// Environment variable naming a file with the selected test ids, one per line.
+pub const ENV_SELECT_FILE: &str = "PYTESTD_SELECT_FILE";
+/// Module name under which pytest loads the plugin (`-p <name>`).
+pub const PLUGIN_MODULE: &str = "pytestd_plugin";
+
+/// One line from the plugin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum PluginMessage {
+    /// First message: who is speaking.
+    #[serde(rename_all = "camelCase")]
+    Hello {
+        /// The run id from the environment.
+        run_id: String,
+        /// The secret token from the environment.
+        token: String,
+        /// The plugin's process id.
+        pid: u32,
+        /// `pytest.__version__`.
+        pytest_version: String,
+    },
+    /// Collection finished; `count` tests will run.
+    #[serde(rename_all = "camelCase")]
+    Collected {
+        /// Number of selected test items.
+        count: u64,
+    },
+    /// Requested test ids that matched no collected test.
+    #[serde(rename_all = "camelCase")]
+    NotFound {
+        /// The ids, as requested.
+        ids: Vec<String>,
+    },
+    /// A test is about to run.
+    #[serde(rename_all = "camelCase")]
+    TestStarted {
+        /// Its node id.
+        nodeid: String,
+    },
+    /// One phase of a test finished (`pytest_runtest_logreport`).
+    Report(PhaseReport),
+    /// A collector failed (`pytest_collectreport` with a failure).
+    #[serde(rename_all = "camelCase")]
+    CollectError {
+        /// The collector's node id (usually a file).
+        nodeid: String,
+        /// pytest's description of the error.
+        longrepr: String,
+    },
+    /// pytest's session ended.
+    #[serde(rename_all = "camelCase")]
+    SessionFinish {
+        /// pytest's exit status.
+        exit_status: i32,
+    },
+}
+
+/// The raw facts of one phase report; the daemon turns a test's reports into one result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhaseReport {
+    /// Node id of the test.
+    pub nodeid: String,
+    /// `setup`, `call` or `teardown`.
+    pub when: String,
+    /// pytest's raw outcome: `passed`, `failed` or `skipped`.
+    pub outcome: String,
+    /// The xfail reason, when the report carries `wasxfail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasxfail: Option<String>,
+    /// Short message: the crash line of a failure, the reason of a skip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// pytest's full failure text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longrepr: Option<String>,
+    /// File of the test, relative to the rootdir.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// 1-based line of the test's definition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// Seconds spent in this phase.
+    #[serde(default)]
+    pub duration: f64,
+    /// Captured stdout that earlier phases of this test did not send yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdout: Option<String>,
+    /// Captured stderr that earlier phases of this test did not send yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stderr: Option<String>,
+}
+
+/// The result server's one-line answer to `hello`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum ServerReply {
+    /// The run id and token match a live run: go on.
+    Welcome,
+    /// The connection is not accepted; the plugin stops the session.
+    Refused {
+        /// Why.
+        reason: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_plugins_lines() {
+        let hello: PluginMessage = serde_json::from_str(
+            r#"{"type":"hello","runId":"r","token":"t","pid":7,"pytestVersion":"9.0.0"}"#,
+        )
+        .unwrap();
+        assert!(matches!(hello, PluginMessage::Hello { pid: 7, .. }));
+        let report: PluginMessage = serde_json::from_str(
+            r#"{"type":"report","nodeid":"t.py::a","when":"call","outcome":"skipped","wasxfail":"no","duration":0.5}"#,
+        )
+        .unwrap();
+        let PluginMessage::Report(r) = report else { panic!("not a report") };
+        assert_eq!(r.wasxfail.as_deref(), Some("no"));
+        let fin: PluginMessage = serde_json::from_str(r#"{"type":"sessionFinish","exitStatus":1}"#).unwrap();
+        assert_eq!(fin, PluginMessage::SessionFinish { exit_status: 1 });
+    }
+
+    #[test]
+    fn replies_are_tagged() {
+        assert_eq!(serde_json::to_string(&ServerReply::Welcome).unwrap(), r#"{"type":"welcome"}"#);
+    }
+}

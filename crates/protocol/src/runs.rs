@@ -1,0 +1,310 @@
+//! Requests about runs (`runTests`, `cancelRun`, `listRuns`) and the results they answer with.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+/// Parameters of `runTests`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RunTestsParams {
+    /// Client-chosen id, unique among live runs; a new UUID v4 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// Absolute project directory; pytest runs there with `--rootdir=<cwd>`.
+    pub cwd: String,
+    /// pytest node ids relative to `cwd` (absolute paths accepted); absent or empty runs the whole suite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_ids: Option<Vec<String>>,
+    /// Extra pytest arguments for this run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<Vec<String>>,
+    /// Python interpreter for this run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<String>,
+    /// Environment variables for this run, over the daemon's `env` setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<BTreeMap<String, String>>,
+    /// Time limit for the whole run in milliseconds; the run ends with status `timedOut` past it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RunStatus {
+    /// pytest exited 0 (or 5: nothing to run).
+    Passed,
+    /// pytest exited 1: some test failed.
+    Failed,
+    /// The run was cancelled by `cancelRun`, `$/cancelRequest` or the daemon's shutdown.
+    Cancelled,
+    /// The run exceeded its `timeoutMs`.
+    TimedOut,
+    /// The run could not complete: pytest crashed, was killed by a signal, exited 2/3/4, or could not start.
+    Error,
+}
+
+/// Outcome of one test: the worst of its setup, call and teardown phases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Outcome {
+    /// Every phase passed.
+    Passed,
+    /// The call failed (or a strict xfail passed).
+    Failed,
+    /// The test was skipped.
+    Skipped,
+    /// Setup or teardown failed.
+    Error,
+    /// The test failed as expected (`xfail`).
+    Xfailed,
+    /// The test passed although marked `xfail` (not strict).
+    Xpassed,
+}
+
+/// Test phase a result comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum When {
+    /// Fixture setup.
+    Setup,
+    /// The test function itself.
+    Call,
+    /// Fixture teardown.
+    Teardown,
+}
+
+/// A place in a source file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    /// Path relative to the run's `cwd` (absolute when the file lies outside it).
+    pub path: String,
+    /// 1-based line number.
+    pub line: u32,
+}
+
+/// The result of one test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestResult {
+    /// pytest node id, relative to the run's `cwd`.
+    pub test_id: String,
+    /// What happened.
+    pub outcome: Outcome,
+    /// The phase that decided the outcome, when it is not a plain pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<When>,
+    /// Assertion text, skip reason or xfail reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// pytest's failure report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceback: Option<String>,
+    /// Where the test is defined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// Time spent in all phases, in milliseconds.
+    pub duration_ms: f64,
+    /// Output captured from the test's stdout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdout: Option<String>,
+    /// Output captured from the test's stderr.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stderr: Option<String>,
+}
+
+/// Count of tests per outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Tests with a result.
+    pub total: u64,
+    /// Outcome `passed`.
+    pub passed: u64,
+    /// Outcome `failed`.
+    pub failed: u64,
+    /// Outcome `skipped`.
+    pub skipped: u64,
+    /// Outcome `error`.
+    pub errors: u64,
+    /// Outcome `xfailed`.
+    pub xfailed: u64,
+    /// Outcome `xpassed`.
+    pub xpassed: u64,
+}
+
+impl Summary {
+    /// Counts one outcome.
+    pub fn add(&mut self, outcome: Outcome) {
+        self.total += 1;
+        *self.slot(outcome) += 1;
+    }
+
+    /// Takes back one outcome, when a later phase changes a test's result.
+    pub fn remove(&mut self, outcome: Outcome) {
+        self.total = self.total.saturating_sub(1);
+        let slot = self.slot(outcome);
+        *slot = slot.saturating_sub(1);
+    }
+
+    fn slot(&mut self, outcome: Outcome) -> &mut u64 {
+        match outcome {
+            Outcome::Passed => &mut self.passed,
+            Outcome::Failed => &mut self.failed,
+            Outcome::Skipped => &mut self.skipped,
+            Outcome::Error => &mut self.errors,
+            Outcome::Xfailed => &mut self.xfailed,
+            Outcome::Xpassed => &mut self.xpassed,
+        }
+    }
+}
+
+/// The response to `runTests`, sent when the run ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunTestsResult {
+    /// The run's id.
+    pub run_id: String,
+    /// How the run ended.
+    pub status: RunStatus,
+    /// pytest's exit code, when it exited on its own.
+    pub exit_code: Option<i32>,
+    /// Name of the signal that killed pytest (`SIGKILL`, …), when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    /// Count of tests per outcome.
+    pub summary: Summary,
+    /// Every test result, keyed by test id.
+    pub results: HashMap<String, TestResult>,
+    /// Collection errors and run failures, as readable text.
+    pub errors: Vec<String>,
+    /// Time from start of the pytest process to the end of the run, in milliseconds.
+    pub duration_ms: u64,
+    /// Time spent waiting for a slot, in milliseconds.
+    pub queued_ms: u64,
+}
+
+/// Parameters of `cancelRun`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CancelRunParams {
+    /// The run to cancel.
+    pub run_id: String,
+}
+
+/// What `cancelRun` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CancelState {
+    /// The run was queued or running and is now being stopped.
+    Cancelled,
+    /// The run had already ended.
+    AlreadyFinished,
+}
+
+/// The response to `cancelRun`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelRunResult {
+    /// The run asked about.
+    pub run_id: String,
+    /// What happened to it.
+    pub state: CancelState,
+}
+
+/// Parameters of `listRuns` (none yet; an empty object).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListRunsParams {}
+
+/// Where a live run is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RunState {
+    /// Waiting for a slot.
+    Queued,
+    /// Its pytest process is running (or being stopped).
+    Running,
+}
+
+/// One live run in `listRuns`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunInfo {
+    /// The run's id.
+    pub run_id: String,
+    /// Queued or running.
+    pub state: RunState,
+    /// The project directory.
+    pub cwd: String,
+    /// pytest's process id, once started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// Tests with a result so far.
+    pub test_count: u64,
+    /// Time since the request arrived, in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// The response to `listRuns`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListRunsResult {
+    /// Live runs, running first, then queued in FIFO order.
+    pub runs: Vec<RunInfo>,
+    /// Current limit on parallel pytest processes.
+    pub max_parallel: u32,
+    /// Runs holding a slot.
+    pub running: u32,
+    /// Runs waiting for a slot.
+    pub queued: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_params_need_cwd_and_name_unknown_fields() {
+        let err = serde_json::from_str::<RunTestsParams>(r#"{"testIds":[]}"#).unwrap_err();
+        assert!(err.to_string().contains("cwd"), "{err}");
+        let err = serde_json::from_str::<RunTestsParams>(r#"{"cwd":"/p","tesIds":[]}"#).unwrap_err();
+        assert!(err.to_string().contains("tesIds"), "{err}");
+    }
+
+    #[test]
+    fn test_result_serializes_camel_case_without_empty_fields() {
+        let r = TestResult {
+            test_id: "t.py::a".into(),
+            outcome: Outcome::Xfailed,
+            when: Some(When::Call),
+            message: Some("why".into()),
+            traceback: None,
+            location: Some(Location { path: "t.py".into(), line: 3 }),
+            duration_ms: 1.5,
+            stdout: None,
+            stderr: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"testId":"t.py::a","outcome":"xfailed","when":"call","message":"why","location":{"path":"t.py","line":3},"durationMs":1.5}"#
+        );
+    }
+
+    #[test]
+    fn summary_moves_a_test_between_outcomes() {
+        let mut s = Summary::default();
+        s.add(Outcome::Passed);
+        s.remove(Outcome::Passed);
+        s.add(Outcome::Error);
+        assert_eq!((s.total, s.passed, s.errors), (1, 0, 1));
+    }
+
+    #[test]
+    fn statuses_are_camel_case() {
+        assert_eq!(serde_json::to_string(&RunStatus::TimedOut).unwrap(), r#""timedOut""#);
+        assert_eq!(serde_json::to_string(&CancelState::AlreadyFinished).unwrap(), r#""alreadyFinished""#);
+    }
+}
