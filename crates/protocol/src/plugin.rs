@@ -50,6 +50,12 @@ pub enum PluginMessage {
     TestStarted {
         /// Its node id.
         nodeid: String,
+        /// File of the test, relative to the rootdir.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+        /// 1-based line of the test's definition.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        line: Option<u32>,
     },
     /// One phase of a test finished (`pytest_runtest_logreport`).
     Report(PhaseReport),
@@ -70,6 +76,9 @@ pub enum PluginMessage {
 }
 
 /// The raw facts of one phase report; the daemon turns a test's reports into one result.
+///
+/// The plugin leaves out passing setup and call phases with nothing to tell (their time is carried by the next
+/// report of the test), so a phase with no report passed. The teardown report is always sent: it ends the test.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PhaseReport {
@@ -88,13 +97,7 @@ pub struct PhaseReport {
     /// pytest's full failure text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub longrepr: Option<String>,
-    /// File of the test, relative to the rootdir.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// 1-based line of the test's definition.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line: Option<u32>,
-    /// Seconds spent in this phase.
+    /// Seconds spent in this phase and in earlier passing phases the plugin did not send.
     #[serde(default)]
     pub duration: f64,
     /// Captured stdout that earlier phases of this test did not send yet.

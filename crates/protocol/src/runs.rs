@@ -46,6 +46,19 @@ pub enum RunStatus {
     Error,
 }
 
+impl RunStatus {
+    /// The status as it is spelled on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::TimedOut => "timedOut",
+            Self::Error => "error",
+        }
+    }
+}
+
 /// Outcome of one test: the worst of its setup, call and teardown phases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -304,7 +317,9 @@ mod tests {
 
     #[test]
     fn statuses_are_camel_case() {
-        assert_eq!(serde_json::to_string(&RunStatus::TimedOut).unwrap(), r#""timedOut""#);
+        for status in [RunStatus::Passed, RunStatus::Failed, RunStatus::Cancelled, RunStatus::TimedOut, RunStatus::Error] {
+            assert_eq!(serde_json::to_string(&status).unwrap(), format!("\"{}\"", status.as_str()));
+        }
         assert_eq!(serde_json::to_string(&CancelState::AlreadyFinished).unwrap(), r#""alreadyFinished""#);
     }
 }

@@ -1,1 +1,27 @@
-//! x
+//! The engine of pytestd: a coordinator that admits runs under a parallelism limit, one instance actor per run
+//! owning its pytest process group, and the shared result server that routes each plugin's stream to its run.
+//!
+//! Invariant: every submitted run produces exactly one final result, and no pytest process group outlives the
+//! instance actor that owns it.
+
+#![deny(missing_docs)]
+
+mod command;
+pub mod config;
+pub mod coordinator;
+pub mod error;
+pub mod events;
+mod instance;
+mod lines;
+mod outcome;
+mod plugin;
+mod process;
+mod result_server;
+mod runtime_dir;
+mod selection;
+mod verdict;
+
+pub use config::RunnerConfig;
+pub use coordinator::{Coordinator, RunSpec, RunTicket};
+pub use error::RunnerError;
+pub use events::RunEvent;

@@ -1,0 +1,121 @@
+//! Turns a run's events into protocol notifications, and mirrors them on the shared output channel
+//! (`window/logMessage`), each line prefixed with the run's short id.
+
+use pytestd_protocol::methods;
+use pytestd_protocol::notifications::{
+    RunFinished, RunOutput, RunQueued, RunStarted, TestResultNotification, TestStarted,
+};
+use pytestd_runner::RunEvent;
+use tower_lsp_server::ls_types::notification::Notification;
+use tower_lsp_server::ls_types::MessageType;
+use tower_lsp_server::Client;
+
+macro_rules! notification {
+    ($name:ident, $params:ty, $method:expr) => {
+        pub(crate) enum $name {}
+        impl Notification for $name {
+            type Params = $params;
+            const METHOD: &'static str = $method;
+        }
+    };
+}
+
+notification!(RunQueuedN, RunQueued, methods::RUN_QUEUED);
+notification!(RunStartedN, RunStarted, methods::RUN_STARTED);
+notification!(TestStartedN, TestStarted, methods::TEST_STARTED);
+notification!(TestResultN, TestResultNotification, methods::TEST_RESULT);
+notification!(RunOutputN, RunOutput, methods::RUN_OUTPUT);
+notification!(RunFinishedN, RunFinished, methods::RUN_FINISHED);
+
+/// Sends one run's events to the client.
+pub(crate) struct RunNotifier<'a> {
+    client: &'a Client,
+    run_id: String,
+    prefix: String,
+}
+
+impl<'a> RunNotifier<'a> {
+    pub(crate) fn new(client: &'a Client, run_id: &str) -> Self {
+        Self {
+            client,
+            run_id: run_id.to_owned(),
+            prefix: prefix(run_id),
+        }
+    }
+
+    /// Sends the notification for `event`, and its line on the shared output channel where it has one.
+    pub(crate) async fn send(&self, event: RunEvent) {
+        let run_id = self.run_id.clone();
+        match event {
+            RunEvent::Queued { position } => {
+                self.log(&format!("pytestd: queued at position {position}")).await;
+                self.client
+                    .send_notification::<RunQueuedN>(RunQueued { run_id, position })
+                    .await;
+            }
+            RunEvent::Started { pid, args } => {
+                self.client
+                    .send_notification::<RunStartedN>(RunStarted { run_id, pid, args })
+                    .await;
+            }
+            RunEvent::TestStarted { test_id } => {
+                self.client
+                    .send_notification::<TestStartedN>(TestStarted { run_id, test_id })
+                    .await;
+            }
+            RunEvent::TestResult(result) => {
+                self.client
+                    .send_notification::<TestResultN>(TestResultNotification {
+                        run_id,
+                        result: *result,
+                    })
+                    .await;
+            }
+            RunEvent::Output { stream, text } => {
+                self.log(&text).await;
+                self.client
+                    .send_notification::<RunOutputN>(RunOutput { run_id, stream, text })
+                    .await;
+            }
+            RunEvent::Log(text) => self.log(&format!("pytestd: {text}")).await,
+            RunEvent::Finished {
+                status,
+                summary,
+                duration_ms,
+            } => {
+                self.client
+                    .send_notification::<RunFinishedN>(RunFinished {
+                        run_id,
+                        status,
+                        summary,
+                        duration_ms,
+                    })
+                    .await;
+            }
+        }
+    }
+
+    async fn log(&self, line: &str) {
+        self.client
+            .log_message(MessageType::LOG, format!("{}{line}", self.prefix))
+            .await;
+    }
+}
+
+/// `[<first 8 characters of the run id>] `: one line on the shared channel always names its run.
+pub(crate) fn prefix(run_id: &str) -> String {
+    let short: String = run_id.chars().take(8).collect();
+    format!("[{short}] ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_takes_eight_characters_not_bytes() {
+        assert_eq!(prefix("0123456789"), "[01234567] ");
+        assert_eq!(prefix("ééééééééé"), "[éééééééé] ");
+        assert_eq!(prefix("ab"), "[ab] ");
+    }
+}

@@ -1,0 +1,177 @@
+//! Builds a run's pytest command: interpreter, arguments, environment and selection file.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use pytestd_protocol::plugin::{ENV_RUN_ID, ENV_SELECT_FILE, ENV_SOCKET, ENV_TOKEN, PLUGIN_MODULE};
+use pytestd_protocol::runs::RunTestsParams;
+
+use crate::config::RunnerConfig;
+use crate::selection;
+
+/// Where the daemon's shared pieces are.
+#[derive(Debug)]
+pub(crate) struct Paths {
+    /// The result server's socket.
+    pub(crate) socket: PathBuf,
+    /// The directory holding the plugin; selection files go there too.
+    pub(crate) runtime: PathBuf,
+}
+
+/// A command ready to spawn. Dropping it removes its selection file.
+#[derive(Debug)]
+pub(crate) struct PytestCommand {
+    pub(crate) program: PathBuf,
+    pub(crate) args: Vec<String>,
+    pub(crate) env: BTreeMap<String, String>,
+    pub(crate) cwd: PathBuf,
+    _select_file: Option<tempfile::TempPath>,
+}
+
+impl PytestCommand {
+    /// The command line as shown to clients.
+    pub(crate) fn display_args(&self) -> Vec<String> {
+        std::iter::once(self.program.display().to_string())
+            .chain(self.args.iter().cloned())
+            .collect()
+    }
+
+    pub(crate) fn to_tokio(&self) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(&self.program);
+        command
+            .args(&self.args)
+            .envs(&self.env)
+            .current_dir(&self.cwd)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        command
+    }
+}
+
+/// Prepares the command for one run; the error is a sentence for the run's `errors`.
+pub(crate) fn build(
+    params: &RunTestsParams,
+    config: &RunnerConfig,
+    paths: &Paths,
+    run_id: &str,
+    token: &str,
+) -> Result<PytestCommand, String> {
+    let cwd = PathBuf::from(&params.cwd);
+    if !cwd.is_dir() {
+        return Err(format!("the project directory {} does not exist or is not a directory", cwd.display()));
+    }
+    let program = resolve_python(params.python.as_deref().or(config.python.as_deref()))?;
+
+    let mut args: Vec<String> = ["-m", "pytest", "-p", PLUGIN_MODULE, "--rootdir"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    args.push(params.cwd.clone());
+    args.extend(config.pytest_args.iter().cloned());
+    args.extend(params.args.iter().flatten().cloned());
+
+    let mut env = config.env.clone();
+    env.extend(params.env.clone().unwrap_or_default());
+    let python_path = match env.get("PYTHONPATH").cloned().or_else(|| std::env::var("PYTHONPATH").ok()) {
+        Some(existing) if !existing.is_empty() => format!("{}:{existing}", paths.runtime.display()),
+        _ => paths.runtime.display().to_string(),
+    };
+    env.insert("PYTHONPATH".into(), python_path);
+    env.insert(ENV_SOCKET.into(), paths.socket.display().to_string());
+    env.insert(ENV_RUN_ID.into(), run_id.to_owned());
+    env.insert(ENV_TOKEN.into(), token.to_owned());
+
+    let ids = params.test_ids.as_deref().unwrap_or_default();
+    let select_file = if ids.is_empty() {
+        None
+    } else {
+        let plan = selection::plan(&cwd, ids);
+        let file = write_selection(&paths.runtime, &plan.ids)
+            .map_err(|err| format!("cannot write the test selection: {err}"))?;
+        env.insert(ENV_SELECT_FILE.into(), file.display().to_string());
+        args.extend(plan.paths);
+        Some(file)
+    };
+    Ok(PytestCommand {
+        program,
+        args,
+        env,
+        cwd,
+        _select_file: select_file,
+    })
+}
+
+fn write_selection(dir: &Path, ids: &[String]) -> std::io::Result<tempfile::TempPath> {
+    let mut file = tempfile::Builder::new().prefix("select-").suffix(".txt").tempfile_in(dir)?;
+    let mut out = std::io::BufWriter::new(file.as_file_mut());
+    for id in ids {
+        out.write_all(id.as_bytes())?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    drop(out);
+    Ok(file.into_temp_path())
+}
+
+/// Finds the interpreter: the one named, else `python3`, else `python`, from PATH.
+fn resolve_python(named: Option<&str>) -> Result<PathBuf, String> {
+    match named {
+        Some(name) => which::which(name).map_err(|_| {
+            format!("the Python interpreter {name:?} was not found (set `python` to an existing interpreter)")
+        }),
+        None => which::which("python3").or_else(|_| which::which("python")).map_err(|_| {
+            "no Python interpreter found: neither python3 nor python is on PATH (set `python`)".to_owned()
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(dir: &Path) -> Paths {
+        Paths {
+            socket: dir.join("s.sock"),
+            runtime: dir.to_owned(),
+        }
+    }
+
+    #[test]
+    fn puts_ids_in_a_file_and_only_their_files_on_the_command_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let params = RunTestsParams {
+            cwd: dir.path().display().to_string(),
+            test_ids: Some(vec!["t.py::a".into(), "t.py::b".into()]),
+            args: Some(vec!["-q".into()]),
+            python: Some("sh".into()),
+            ..RunTestsParams::default()
+        };
+        let command = build(&params, &RunnerConfig::default(), &paths(dir.path()), "r", "tok").unwrap();
+        assert_eq!(command.args[..4], ["-m", "pytest", "-p", "pytestd_plugin"]);
+        assert_eq!(command.args[6..], ["-q", "t.py"]);
+        let file = &command.env[ENV_SELECT_FILE];
+        assert_eq!(std::fs::read_to_string(file).unwrap(), "t.py::a\nt.py::b\n");
+        assert_eq!(command.env[ENV_TOKEN], "tok");
+        assert!(command.env["PYTHONPATH"].starts_with(&dir.path().display().to_string()));
+        let file = PathBuf::from(file);
+        drop(command);
+        assert!(!file.exists(), "the selection file outlived its command");
+    }
+
+    #[test]
+    fn a_missing_directory_or_interpreter_is_a_sentence() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut params = RunTestsParams {
+            cwd: "/nonexistent/project".into(),
+            ..RunTestsParams::default()
+        };
+        let err = build(&params, &RunnerConfig::default(), &paths(dir.path()), "r", "t").unwrap_err();
+        assert!(err.contains("/nonexistent/project"), "{err}");
+        params.cwd = dir.path().display().to_string();
+        params.python = Some("no-such-python-3.99".into());
+        let err = build(&params, &RunnerConfig::default(), &paths(dir.path()), "r", "t").unwrap_err();
+        assert!(err.contains("no-such-python-3.99"), "{err}");
+    }
+}

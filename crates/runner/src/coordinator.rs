@@ -1,0 +1,452 @@
+//! The run coordinator (the design note's `PytestExecutionAdapter`): it admits runs, holds at most `maxParallel`
+//! of them running and the rest in a FIFO queue, routes cancels, and answers every run exactly once. It is an
+//! actor: [`Coordinator`] is the handle everyone holds, and only the actor task touches the run table, so every
+//! command is a quick table operation and a cancel never waits behind a run.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use pytestd_protocol::config::Settings;
+use pytestd_protocol::runs::{
+    CancelState, ListRunsResult, RunInfo, RunState, RunStatus, RunTestsParams, RunTestsResult,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::command::Paths;
+use crate::config::RunnerConfig;
+use crate::error::RunnerError;
+use crate::events::RunEvent;
+use crate::instance::{Instance, InstanceCommand, InstanceHandle, Progress, Shared};
+use crate::result_server::{ResultServer, Routes};
+use crate::runtime_dir::RuntimeDir;
+
+/// Requests are validated with [`RunTestsParams`]; the runner takes them as they came over the wire.
+pub type RunSpec = RunTestsParams;
+
+/// Events a run may have waiting for its requester before the run's actor waits.
+const EVENT_BUFFER: usize = 256;
+/// How many finished run ids are remembered, so a late cancel answers "alreadyFinished".
+const REMEMBERED_FINISHED: usize = 4096;
+
+enum Command {
+    Submit {
+        params: RunSpec,
+        reply: oneshot::Sender<Result<RunTicket, RunnerError>>,
+    },
+    Cancel {
+        run_id: String,
+        reply: Option<oneshot::Sender<Result<CancelState, RunnerError>>>,
+    },
+    List {
+        reply: oneshot::Sender<ListRunsResult>,
+    },
+    Configure {
+        settings: Settings,
+        reply: oneshot::Sender<Result<(), RunnerError>>,
+    },
+    Finished {
+        run_id: String,
+        result: Box<RunTestsResult>,
+    },
+    Shutdown {
+        reply: oneshot::Sender<()>,
+    },
+}
+
+/// Handle to the coordinator actor. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Coordinator {
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Submit { .. } => "Submit",
+            Self::Cancel { .. } => "Cancel",
+            Self::List { .. } => "List",
+            Self::Configure { .. } => "Configure",
+            Self::Finished { .. } => "Finished",
+            Self::Shutdown { .. } => "Shutdown",
+        })
+    }
+}
+
+impl Coordinator {
+    /// Creates the private runtime directory and the result server, and starts the actor. Needs a tokio runtime.
+    pub fn start(config: RunnerConfig) -> Result<Self, RunnerError> {
+        let runtime = RuntimeDir::create()?;
+        let routes = Routes::default();
+        let server = ResultServer::bind(&runtime.socket_path(), routes.clone()).map_err(RunnerError::RuntimeDir)?;
+        let shared = Arc::new(Shared {
+            routes,
+            paths: Paths {
+                socket: runtime.socket_path(),
+                runtime: runtime.path().to_owned(),
+            },
+        });
+        let (tx, rx) = mpsc::unbounded_channel();
+        let actor = Actor {
+            config,
+            shared,
+            runs: HashMap::new(),
+            queue: VecDeque::new(),
+            running: 0,
+            finished: Recent::default(),
+            shutdown_waiters: None,
+            self_tx: tx.downgrade(),
+            _server: server,
+            _runtime: runtime,
+        };
+        tokio::spawn(actor.run(rx));
+        Ok(Self { tx })
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, RunnerError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(make(reply)).map_err(|_| RunnerError::ShuttingDown)?;
+        rx.await.map_err(|_| RunnerError::ShuttingDown)
+    }
+
+    /// Admits a run: it starts at once or waits in the queue. The ticket streams its events and result.
+    pub async fn submit(&self, params: RunSpec) -> Result<RunTicket, RunnerError> {
+        self.ask(|reply| Command::Submit { params, reply }).await?
+    }
+
+    /// Cancels a queued or running run.
+    pub async fn cancel(&self, run_id: &str) -> Result<CancelState, RunnerError> {
+        let run_id = run_id.to_owned();
+        self.ask(|reply| Command::Cancel {
+            run_id,
+            reply: Some(reply),
+        })
+        .await?
+    }
+
+    /// Cancels a run without waiting for the answer (used when a requester goes away).
+    pub fn cancel_detached(&self, run_id: &str) {
+        let _ = self.tx.send(Command::Cancel {
+            run_id: run_id.to_owned(),
+            reply: None,
+        });
+    }
+
+    /// Lists live runs.
+    pub async fn list(&self) -> Result<ListRunsResult, RunnerError> {
+        self.ask(|reply| Command::List { reply }).await
+    }
+
+    /// Changes settings for runs admitted from now on; a higher `maxParallel` starts waiting runs at once.
+    pub async fn configure(&self, settings: Settings) -> Result<(), RunnerError> {
+        self.ask(|reply| Command::Configure { settings, reply }).await?
+    }
+
+    /// Refuses new runs, cancels every live run and returns when all of them have ended.
+    pub async fn shutdown(&self) {
+        let _ = self.ask(|reply| Command::Shutdown { reply }).await;
+    }
+}
+
+/// A submitted run, as its requester sees it: events while it goes, then its result. Dropping the ticket before
+/// the result arrived cancels the run, so a requester that goes away leaves nothing running.
+#[derive(Debug)]
+pub struct RunTicket {
+    run_id: String,
+    events: mpsc::Receiver<RunEvent>,
+    result: Option<oneshot::Receiver<RunTestsResult>>,
+    coordinator: Coordinator,
+}
+
+impl RunTicket {
+    /// The run's id.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// The next event; `None` once the run has ended and every event was taken.
+    pub async fn next_event(&mut self) -> Option<RunEvent> {
+        self.events.recv().await
+    }
+
+    /// The run's result. Call after [`RunTicket::next_event`] returned `None` to see every event first.
+    pub async fn result(mut self) -> Result<RunTestsResult, RunnerError> {
+        let rx = self.result.take().ok_or(RunnerError::ShuttingDown)?;
+        rx.await.map_err(|_| RunnerError::ShuttingDown)
+    }
+}
+
+impl Drop for RunTicket {
+    fn drop(&mut self) {
+        if self.result.is_some() {
+            self.coordinator.cancel_detached(&self.run_id);
+        }
+    }
+}
+
+struct Entry {
+    cwd: String,
+    submitted: Instant,
+    progress: Arc<Progress>,
+    handle: InstanceHandle,
+    waiting: Option<Box<Instance>>,
+    result_tx: oneshot::Sender<RunTestsResult>,
+}
+
+struct Actor {
+    config: RunnerConfig,
+    shared: Arc<Shared>,
+    runs: HashMap<String, Entry>,
+    queue: VecDeque<String>,
+    running: u32,
+    finished: Recent,
+    shutdown_waiters: Option<Vec<oneshot::Sender<()>>>,
+    self_tx: mpsc::WeakUnboundedSender<Command>,
+    // Declared last so they are dropped last: the socket and directory outlive every run of this actor.
+    _server: ResultServer,
+    _runtime: RuntimeDir,
+}
+
+impl Actor {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+        while let Some(command) = rx.recv().await {
+            tracing::trace!(?command, "coordinator command");
+            match command {
+                Command::Submit { params, reply } => {
+                    let _ = reply.send(self.submit(params));
+                }
+                Command::Cancel { run_id, reply } => {
+                    let answer = self.cancel(&run_id);
+                    if let Some(reply) = reply {
+                        let _ = reply.send(answer);
+                    }
+                }
+                Command::List { reply } => {
+                    let _ = reply.send(self.list());
+                }
+                Command::Configure { settings, reply } => {
+                    let _ = reply.send(self.configure(&settings));
+                }
+                Command::Finished { run_id, result } => self.finished(&run_id, *result),
+                Command::Shutdown { reply } => self.shutdown(reply),
+            }
+        }
+    }
+
+    fn submit(&mut self, params: RunSpec) -> Result<RunTicket, RunnerError> {
+        if self.shutdown_waiters.is_some() {
+            return Err(RunnerError::ShuttingDown);
+        }
+        let run_id = match &params.run_id {
+            Some(id) if id.trim().is_empty() => return Err(invalid("runId", "must not be empty")),
+            Some(id) => id.clone(),
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        if self.runs.contains_key(&run_id) {
+            return Err(RunnerError::DuplicateRunId(run_id));
+        }
+        if !Path::new(&params.cwd).is_absolute() {
+            return Err(invalid("cwd", "must be an absolute path"));
+        }
+        let waits = self.running >= self.config.max_parallel || !self.queue.is_empty();
+        if waits && self.queue.len() >= self.config.max_queued as usize {
+            return Err(RunnerError::QueueFull {
+                limit: self.config.max_queued,
+            });
+        }
+        let coordinator = Coordinator {
+            tx: self.self_tx.upgrade().ok_or(RunnerError::ShuttingDown)?,
+        };
+        let (events_tx, events) = mpsc::channel(EVENT_BUFFER);
+        let (result_tx, result) = oneshot::channel();
+        let cwd = params.cwd.clone();
+        let (handle, progress, instance) =
+            Instance::new(run_id.clone(), params, self.config.clone(), events_tx, self.shared.clone());
+        self.finished.remove(&run_id);
+        let mut entry = Entry {
+            cwd,
+            submitted: Instant::now(),
+            progress,
+            handle,
+            waiting: None,
+            result_tx,
+        };
+        if waits {
+            self.queue.push_back(run_id.clone());
+            instance.announce_queued(u32::try_from(self.queue.len()).unwrap_or(u32::MAX));
+            entry.waiting = Some(Box::new(instance));
+        } else {
+            self.launch(instance);
+        }
+        self.runs.insert(run_id.clone(), entry);
+        Ok(RunTicket {
+            run_id,
+            events,
+            result: Some(result),
+            coordinator,
+        })
+    }
+
+    fn launch(&mut self, instance: Instance) {
+        self.running += 1;
+        let run_id = instance.run_id.clone();
+        let task = tokio::spawn(instance.run());
+        let tx = self.self_tx.clone();
+        tokio::spawn(async move {
+            // A panicking actor still answers its request; its process group died with it (ProcessGroup::drop).
+            let result = task.await.unwrap_or_else(|err| {
+                tracing::error!(%run_id, %err, "run actor failed");
+                crashed(&run_id, &err.to_string())
+            });
+            if let Some(tx) = tx.upgrade() {
+                let _ = tx.send(Command::Finished {
+                    run_id,
+                    result: Box::new(result),
+                });
+            }
+        });
+    }
+
+    fn pump(&mut self) {
+        while self.running < self.config.max_parallel {
+            let Some(run_id) = self.queue.pop_front() else { break };
+            if let Some(instance) = self.runs.get_mut(&run_id).and_then(|e| e.waiting.take()) {
+                self.launch(*instance);
+            }
+        }
+    }
+
+    fn cancel(&mut self, run_id: &str) -> Result<CancelState, RunnerError> {
+        let Some(entry) = self.runs.get_mut(run_id) else {
+            return if self.finished.contains(run_id) {
+                Ok(CancelState::AlreadyFinished)
+            } else {
+                Err(RunnerError::UnknownRun(run_id.to_owned()))
+            };
+        };
+        match entry.waiting.take() {
+            Some(instance) => {
+                self.queue.retain(|id| id != run_id);
+                let result = instance.cancel_unstarted();
+                self.complete(run_id, result);
+            }
+            None => entry.handle.send(InstanceCommand::Cancel),
+        }
+        Ok(CancelState::Cancelled)
+    }
+
+    fn finished(&mut self, run_id: &str, result: RunTestsResult) {
+        self.running = self.running.saturating_sub(1);
+        self.complete(run_id, result);
+        self.pump();
+    }
+
+    fn complete(&mut self, run_id: &str, result: RunTestsResult) {
+        if let Some(entry) = self.runs.remove(run_id) {
+            let _ = entry.result_tx.send(result);
+        }
+        self.finished.insert(run_id.to_owned());
+        if self.runs.is_empty() {
+            for waiter in self.shutdown_waiters.iter_mut().flat_map(std::mem::take) {
+                let _ = waiter.send(());
+            }
+        }
+    }
+
+    fn list(&self) -> ListRunsResult {
+        let info = |run_id: &String, entry: &Entry, state| RunInfo {
+            run_id: run_id.clone(),
+            state,
+            cwd: entry.cwd.clone(),
+            pid: Some(entry.progress.pid.load(Ordering::Relaxed)).filter(|pid| *pid != 0),
+            test_count: entry.progress.tests.load(Ordering::Relaxed),
+            elapsed_ms: u64::try_from(entry.submitted.elapsed().as_millis()).unwrap_or(u64::MAX),
+        };
+        let mut running: Vec<_> = self.runs.iter().filter(|(_, e)| e.waiting.is_none()).collect();
+        running.sort_by_key(|(_, e)| e.submitted);
+        let mut runs: Vec<RunInfo> = running.into_iter().map(|(id, e)| info(id, e, RunState::Running)).collect();
+        runs.extend(
+            self.queue
+                .iter()
+                .filter_map(|id| self.runs.get(id).map(|e| info(id, e, RunState::Queued))),
+        );
+        ListRunsResult {
+            runs,
+            max_parallel: self.config.max_parallel,
+            running: self.running,
+            queued: u32::try_from(self.queue.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn configure(&mut self, settings: &Settings) -> Result<(), RunnerError> {
+        self.config = self.config.with(settings)?;
+        self.pump();
+        Ok(())
+    }
+
+    fn shutdown(&mut self, reply: oneshot::Sender<()>) {
+        self.shutdown_waiters.get_or_insert_with(Vec::new).push(reply);
+        let live: Vec<String> = self.runs.keys().cloned().collect();
+        for run_id in live {
+            let _ = self.cancel(&run_id);
+        }
+        if self.runs.is_empty() {
+            for waiter in self.shutdown_waiters.iter_mut().flat_map(std::mem::take) {
+                let _ = waiter.send(());
+            }
+        }
+    }
+}
+
+fn invalid(field: &'static str, reason: &str) -> RunnerError {
+    RunnerError::InvalidParams {
+        field,
+        reason: reason.to_owned(),
+    }
+}
+
+fn crashed(run_id: &str, why: &str) -> RunTestsResult {
+    RunTestsResult {
+        run_id: run_id.to_owned(),
+        status: RunStatus::Error,
+        exit_code: None,
+        signal: None,
+        summary: Default::default(),
+        results: Default::default(),
+        errors: vec![format!("internal error in pytestd: {why}")],
+        duration_ms: 0,
+        queued_ms: 0,
+    }
+}
+
+/// The most recently finished run ids, oldest forgotten first.
+#[derive(Default)]
+struct Recent {
+    order: VecDeque<String>,
+    set: HashSet<String>,
+}
+
+impl Recent {
+    fn insert(&mut self, id: String) {
+        if self.set.insert(id.clone()) {
+            self.order.push_back(id);
+            if self.order.len() > REMEMBERED_FINISHED {
+                if let Some(old) = self.order.pop_front() {
+                    self.set.remove(&old);
+                }
+            }
+        }
+    }
+
+    fn remove(&mut self, id: &str) {
+        if self.set.remove(id) {
+            self.order.retain(|x| x != id);
+        }
+    }
+
+    fn contains(&self, id: &str) -> bool {
+        self.set.contains(id)
+    }
+}

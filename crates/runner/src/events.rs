@@ -1,0 +1,46 @@
+//! What a run tells its requester while it goes, in order; the daemon turns each into a notification.
+
+use pytestd_protocol::notifications::Stream;
+use pytestd_protocol::runs::{RunStatus, Summary, TestResult};
+
+/// One thing that happened in a run. A run's events end with [`RunEvent::Finished`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunEvent {
+    /// The run waits for a slot, at this 1-based position.
+    Queued {
+        /// Place in the queue.
+        position: u32,
+    },
+    /// pytest has started.
+    Started {
+        /// Its process id.
+        pid: u32,
+        /// Its full command line.
+        args: Vec<String>,
+    },
+    /// A test is about to run.
+    TestStarted {
+        /// The test's node id.
+        test_id: String,
+    },
+    /// A test has finished.
+    TestResult(Box<TestResult>),
+    /// A line pytest printed.
+    Output {
+        /// The pipe it came from.
+        stream: Stream,
+        /// The line, without its newline.
+        text: String,
+    },
+    /// A line about the run from the daemon itself, for the shared output channel.
+    Log(String),
+    /// The run has ended.
+    Finished {
+        /// How.
+        status: RunStatus,
+        /// Count of tests per outcome.
+        summary: Summary,
+        /// Wall time of the run.
+        duration_ms: u64,
+    },
+}

@@ -1,0 +1,490 @@
+//! The instance actor (the design note's `PytestSubprocessInstance`): one per run. It owns the run's pytest
+//! process group, its cancellation, its secret token and its result stream, and ends by producing the run's
+//! result. Control messages (cancel) win over output in its select loop, and its outbox is bounded, so a slow
+//! client slows pytest down instead of growing memory, yet a cancel still lands at once.
+
+use std::collections::VecDeque;
+use std::os::unix::process::ExitStatusExt;
+use std::process::ExitStatus;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use pytestd_protocol::notifications::Stream;
+use pytestd_protocol::plugin::PluginMessage;
+use pytestd_protocol::runs::{Location, RunStatus, RunTestsParams, RunTestsResult};
+use tokio::io::BufReader;
+use tokio::sync::mpsc;
+use tokio::time::sleep_until;
+
+use crate::command::{self, Paths};
+use crate::config::RunnerConfig;
+use crate::events::RunEvent;
+use crate::lines::{LineReader, MAX_OUTPUT_LINE};
+use crate::outcome::Tally;
+use crate::process::{self, ProcessGroup};
+use crate::result_server::Routes;
+use crate::verdict::{self, Exit, Stop};
+
+/// Events waiting for the client beyond this stop the reading of pytest's output until the client catches up.
+const OUTBOX_HIGH_WATER: usize = 512;
+/// How long, after pytest exited, its pipes and result stream may take to close.
+const DRAIN_GRACE: Duration = Duration::from_secs(2);
+/// Lines of pytest's own output kept to explain a failure to start or a crash.
+const TAIL_LINES: usize = 30;
+
+/// What an instance can be told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InstanceCommand {
+    /// Stop the run: SIGTERM to the group, SIGKILL after the grace; a second cancel kills at once.
+    Cancel,
+}
+
+/// What others hold of a running instance.
+#[derive(Debug, Clone)]
+pub(crate) struct InstanceHandle {
+    mailbox: mpsc::UnboundedSender<InstanceCommand>,
+}
+
+impl InstanceHandle {
+    /// Sends a command; a finished instance ignores it.
+    pub(crate) fn send(&self, command: InstanceCommand) {
+        let _ = self.mailbox.send(command);
+    }
+}
+
+/// Live figures of a run, read by `listRuns`.
+#[derive(Debug, Default)]
+pub(crate) struct Progress {
+    pub(crate) pid: AtomicU32,
+    pub(crate) tests: AtomicU64,
+}
+
+/// Everything shared by all instances of a daemon.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) routes: Routes,
+    pub(crate) paths: Paths,
+}
+
+/// An instance not started yet: waiting in the queue, or about to be spawned.
+pub(crate) struct Instance {
+    pub(crate) run_id: String,
+    params: RunTestsParams,
+    config: RunnerConfig,
+    token: String,
+    mailbox: mpsc::UnboundedReceiver<InstanceCommand>,
+    events: mpsc::Sender<RunEvent>,
+    progress: Arc<Progress>,
+    shared: Arc<Shared>,
+    submitted: Instant,
+}
+
+impl Instance {
+    pub(crate) fn new(
+        run_id: String,
+        params: RunTestsParams,
+        config: RunnerConfig,
+        events: mpsc::Sender<RunEvent>,
+        shared: Arc<Shared>,
+    ) -> (InstanceHandle, Arc<Progress>, Self) {
+        let (tx, mailbox) = mpsc::unbounded_channel();
+        let progress = Arc::new(Progress::default());
+        let instance = Self {
+            run_id,
+            params,
+            config,
+            token: uuid::Uuid::new_v4().simple().to_string(),
+            mailbox,
+            events,
+            progress: progress.clone(),
+            shared,
+            submitted: Instant::now(),
+        };
+        (InstanceHandle { mailbox: tx }, progress, instance)
+    }
+
+    /// Tells the requester it waits at `position` (the channel is fresh, so this never blocks).
+    pub(crate) fn announce_queued(&self, position: u32) {
+        let _ = self.events.try_send(RunEvent::Queued { position });
+    }
+
+    /// Ends a run that never started.
+    pub(crate) fn cancel_unstarted(self) -> RunTestsResult {
+        let mut outbox = Outbox::new(self.events);
+        outbox.push(RunEvent::Log("cancelled while queued".into()));
+        let result = empty_result(&self.run_id, RunStatus::Cancelled, ms(self.submitted.elapsed()), Vec::new());
+        outbox.push(finished_event(&result));
+        outbox.try_flush();
+        result
+    }
+
+    /// Runs pytest to its end and returns the run's result.
+    pub(crate) async fn run(self) -> RunTestsResult {
+        let queued_ms = ms(self.submitted.elapsed());
+        let Self {
+            run_id,
+            params,
+            config,
+            token,
+            mut mailbox,
+            events,
+            progress,
+            shared,
+            ..
+        } = self;
+        let mut outbox = Outbox::new(events);
+        let command = match command::build(&params, &config, &shared.paths, &run_id, &token) {
+            Ok(command) => command,
+            Err(message) => return outbox.finish(not_started(&run_id, queued_ms, message)).await,
+        };
+        let python = command.program.display().to_string();
+        let (plugin_tx, mut plugin_rx) = mpsc::channel(256);
+        let mut route = Some(shared.routes.register(&run_id, &token, plugin_tx));
+        let started = Instant::now();
+        let (mut child, group) = match process::spawn_in_group(command.to_tokio()) {
+            Ok(spawned) => spawned,
+            Err(err) => {
+                let message = format!("cannot start {python}: {err}");
+                return outbox.finish(not_started(&run_id, queued_ms, message)).await;
+            }
+        };
+        let pid = child.id().unwrap_or_default();
+        progress.pid.store(pid, Ordering::Relaxed);
+        outbox.push(RunEvent::Started {
+            pid,
+            args: command.display_args(),
+        });
+        outbox.push(RunEvent::Log(format!("started pytest, pid {pid}: {}", command.display_args().join(" "))));
+
+        let mut stdout = child.stdout.take().map(|s| LineReader::new(BufReader::new(s), MAX_OUTPUT_LINE));
+        let mut stderr = child.stderr.take().map(|s| LineReader::new(BufReader::new(s), MAX_OUTPUT_LINE));
+        let mut plugin_open = true;
+        let mut state = RunState::default();
+        let timeout_at = params.timeout_ms.map(|t| started + Duration::from_millis(t));
+        let mut kill_at: Option<Instant> = None;
+        let mut exit: Option<ExitStatus> = None;
+        let mut drain_until: Option<Instant> = None;
+        let far = || Instant::now() + Duration::from_secs(86_400);
+
+        loop {
+            if exit.is_some() && !plugin_open && stdout.is_none() && stderr.is_none() {
+                break;
+            }
+            let reading = outbox.len() < OUTBOX_HIGH_WATER;
+            tokio::select! {
+                biased;
+                command = mailbox.recv(), if exit.is_none() => match command {
+                    Some(InstanceCommand::Cancel) => {
+                        if state.stop.is_some() {
+                            outbox.push(RunEvent::Log("cancelled again: killing the process group now".into()));
+                            group.kill();
+                            kill_at = None;
+                        } else {
+                            state.stop = Some(Stop::Cancelled);
+                            kill_at = Some(stop_group(&group, &config, &mut outbox, "cancelled"));
+                        }
+                    }
+                    // Every handle is gone: nobody can cancel any more, the run just goes on.
+                    None => {}
+                },
+                () = sleep_until(kill_at.unwrap_or_else(far).into()), if kill_at.is_some() && exit.is_none() => {
+                    outbox.push(RunEvent::Log("grace period over: killing the process group".into()));
+                    group.kill();
+                    kill_at = None;
+                }
+                () = sleep_until(timeout_at.unwrap_or_else(far).into()), if timeout_at.is_some() && state.stop.is_none() && exit.is_none() => {
+                    state.stop = Some(Stop::TimedOut);
+                    kill_at = Some(stop_group(&group, &config, &mut outbox, "timed out"));
+                }
+                status = child.wait(), if exit.is_none() => {
+                    let status = status.unwrap_or_else(|err| {
+                        tracing::warn!(%err, "cannot wait for pytest");
+                        ExitStatus::from_raw(0x7f00)
+                    });
+                    exit = Some(status);
+                    if group.is_alive() {
+                        outbox.push(RunEvent::Log("pytest left processes behind in its group: killing them".into()));
+                        tracing::warn!(run_id = %run_id, "killed processes leaked by pytest");
+                        group.kill();
+                    }
+                    // No plugin can connect for this run any more; if none did, its result stream ends here.
+                    route = None;
+                    drain_until = Some(Instant::now() + DRAIN_GRACE);
+                }
+                () = sleep_until(drain_until.unwrap_or_else(far).into()), if drain_until.is_some() => {
+                    tracing::warn!(run_id = %run_id, "pytest's streams stayed open after it exited; ending the run");
+                    break;
+                }
+                sent = outbox.send_one(), if !outbox.is_empty() => {
+                    if !sent {
+                        tracing::debug!(run_id = %run_id, "the requester went away; the run goes on unobserved");
+                    }
+                }
+                message = plugin_rx.recv(), if plugin_open && reading => match message {
+                    Some(message) => state.on_plugin(message, &mut outbox, &progress),
+                    None => plugin_open = false,
+                },
+                line = next_line(&mut stdout), if stdout.is_some() && reading => {
+                    state.on_output(Stream::Stdout, line, &mut stdout, &mut outbox);
+                }
+                line = next_line(&mut stderr), if stderr.is_some() && reading => {
+                    state.on_output(Stream::Stderr, line, &mut stderr, &mut outbox);
+                }
+            }
+        }
+        drop(route);
+        drop(group);
+
+        let exit = exit.map_or(Exit::Unknown, |status| match (status.code(), status.signal()) {
+            (Some(code), _) => Exit::Code(code),
+            (None, Some(signal)) => Exit::Signal(signal),
+            (None, None) => Exit::Unknown,
+        });
+        let verdict = verdict::judge(&verdict::Facts {
+            stop: state.stop,
+            exit,
+            session_exit: state.session_exit,
+            plugin_connected: state.connected,
+            python: &python,
+            timeout_ms: params.timeout_ms,
+            tail: &state.tail,
+        });
+        for result in state.tally.finish_running(verdict.unfinished.as_deref()) {
+            outbox.push(RunEvent::TestResult(Box::new(result)));
+        }
+        let mut errors = state.errors;
+        errors.extend(verdict.errors);
+        let summary = state.tally.summary();
+        let result = RunTestsResult {
+            run_id,
+            status: verdict.status,
+            exit_code: verdict.exit_code,
+            signal: verdict.signal,
+            summary,
+            results: state.tally.into_results(),
+            errors,
+            duration_ms: ms(started.elapsed()),
+            queued_ms,
+        };
+        outbox.finish(result).await
+    }
+}
+
+/// Starts the kill ladder and returns when SIGKILL is due.
+fn stop_group(group: &ProcessGroup, config: &RunnerConfig, outbox: &mut Outbox, why: &str) -> Instant {
+    outbox.push(RunEvent::Log(format!(
+        "{why}: sending SIGTERM to the process group, SIGKILL in {} ms",
+        config.kill_grace.as_millis()
+    )));
+    group.terminate();
+    Instant::now() + config.kill_grace
+}
+
+async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut Option<LineReader<R>>,
+) -> std::io::Result<Option<String>> {
+    match reader {
+        Some(reader) => reader.next_line().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// What the run has learned so far.
+#[derive(Default)]
+struct RunState {
+    tally: Tally,
+    errors: Vec<String>,
+    tail: VecDeque<String>,
+    stop: Option<Stop>,
+    session_exit: Option<i32>,
+    connected: bool,
+}
+
+impl RunState {
+    fn on_plugin(&mut self, message: PluginMessage, outbox: &mut Outbox, progress: &Progress) {
+        match message {
+            PluginMessage::Hello { pytest_version, .. } => {
+                self.connected = true;
+                tracing::debug!(%pytest_version, "plugin connected");
+            }
+            PluginMessage::Collected { count } => {
+                outbox.push(RunEvent::Log(format!("collected {count} tests")));
+            }
+            PluginMessage::NotFound { ids } => self.errors.push(not_found_message(&ids)),
+            PluginMessage::TestStarted { nodeid, path, line } => {
+                let location = path.zip(line).map(|(path, line)| Location { path, line });
+                self.tally.start(&nodeid, location);
+                outbox.push(RunEvent::TestStarted { test_id: nodeid });
+            }
+            PluginMessage::Report(report) => {
+                if let Some(result) = self.tally.report(report) {
+                    outbox.push(RunEvent::TestResult(Box::new(result.clone())));
+                    progress.tests.store(self.tally.count(), Ordering::Relaxed);
+                }
+            }
+            PluginMessage::CollectError { nodeid, longrepr } => {
+                self.errors.push(format!("error collecting {nodeid}:\n{longrepr}"));
+            }
+            PluginMessage::SessionFinish { exit_status } => self.session_exit = Some(exit_status),
+        }
+    }
+
+    fn on_output<R>(
+        &mut self,
+        stream: Stream,
+        line: std::io::Result<Option<String>>,
+        reader: &mut Option<LineReader<R>>,
+        outbox: &mut Outbox,
+    ) {
+        match line {
+            Ok(Some(text)) => {
+                if self.tail.len() == TAIL_LINES {
+                    self.tail.pop_front();
+                }
+                self.tail.push_back(text.clone());
+                outbox.push(RunEvent::Output { stream, text });
+            }
+            Ok(None) => *reader = None,
+            Err(err) => {
+                tracing::warn!(%err, ?stream, "cannot read pytest's output");
+                *reader = None;
+            }
+        }
+    }
+}
+
+fn not_found_message(ids: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut text = format!("{} requested test id(s) matched no collected test: ", ids.len());
+    text.push_str(&ids.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", "));
+    if ids.len() > SHOWN {
+        text.push_str(&format!(", and {} more", ids.len() - SHOWN));
+    }
+    text
+}
+
+/// Events on their way to the requester. Unbounded in type, bounded in practice: the actor stops reading
+/// pytest while more than [`OUTBOX_HIGH_WATER`] wait.
+struct Outbox {
+    queue: VecDeque<RunEvent>,
+    tx: Option<mpsc::Sender<RunEvent>>,
+}
+
+impl Outbox {
+    fn new(tx: mpsc::Sender<RunEvent>) -> Self {
+        Self {
+            queue: VecDeque::new(),
+            tx: Some(tx),
+        }
+    }
+
+    fn push(&mut self, event: RunEvent) {
+        if self.tx.is_some() {
+            self.queue.push_back(event);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Sends the oldest event when the requester has room; false when the requester is gone.
+    async fn send_one(&mut self) -> bool {
+        let closed = match &self.tx {
+            None => return std::future::pending().await,
+            Some(tx) => match tx.reserve().await {
+                Ok(permit) => {
+                    if let Some(event) = self.queue.pop_front() {
+                        permit.send(event);
+                    }
+                    false
+                }
+                Err(_) => true,
+            },
+        };
+        if closed {
+            self.tx = None;
+            self.queue.clear();
+        }
+        !closed
+    }
+
+    fn try_flush(&mut self) {
+        if let Some(tx) = &self.tx {
+            while let Some(event) = self.queue.pop_front() {
+                if tx.try_send(event).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Sends everything left, then `runFinished`; the result goes back to the coordinator.
+    async fn finish(mut self, result: RunTestsResult) -> RunTestsResult {
+        self.push(RunEvent::Log(format!(
+            "finished: {} in {} ms ({} tests)",
+            result.status.as_str(),
+            result.duration_ms,
+            result.summary.total
+        )));
+        self.push(finished_event(&result));
+        if let Some(tx) = self.tx.take() {
+            for event in self.queue.drain(..) {
+                if tx.send(event).await.is_err() {
+                    break;
+                }
+            }
+        }
+        result
+    }
+}
+
+fn finished_event(result: &RunTestsResult) -> RunEvent {
+    RunEvent::Finished {
+        status: result.status,
+        summary: result.summary,
+        duration_ms: result.duration_ms,
+    }
+}
+
+fn not_started(run_id: &str, queued_ms: u64, message: String) -> RunTestsResult {
+    let mut result = empty_result(run_id, RunStatus::Error, 0, vec![message]);
+    result.queued_ms = queued_ms;
+    result
+}
+
+fn empty_result(run_id: &str, status: RunStatus, queued_ms: u64, errors: Vec<String>) -> RunTestsResult {
+    RunTestsResult {
+        run_id: run_id.to_owned(),
+        status,
+        exit_code: None,
+        signal: None,
+        summary: Default::default(),
+        results: Default::default(),
+        errors,
+        duration_ms: 0,
+        queued_ms,
+    }
+}
+
+fn ms(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_found_lists_a_bounded_number_of_ids() {
+        let ids: Vec<String> = (0..25).map(|i| format!("t.py::x{i}")).collect();
+        let text = not_found_message(&ids);
+        assert!(text.starts_with("25 requested"));
+        assert!(text.ends_with("and 5 more"));
+    }
+}

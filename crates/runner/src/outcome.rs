@@ -1,0 +1,248 @@
+//! Turns a test's phase reports into the one result pytestd gives per test: the worst of its phases.
+
+use std::collections::HashMap;
+
+use pytestd_protocol::plugin::PhaseReport;
+use pytestd_protocol::runs::{Location, Outcome, Summary, TestResult, When};
+
+/// Results of one run so far, and the tests still in progress.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    results: HashMap<String, TestResult>,
+    summary: Summary,
+    running: HashMap<String, TestResult>,
+}
+
+impl Tally {
+    /// A test is about to run, defined at `location`.
+    pub(crate) fn start(&mut self, test_id: &str, location: Option<Location>) {
+        self.running
+            .insert(test_id.to_owned(), blank(test_id, location));
+    }
+
+    /// Folds one phase in; returns the test's final result when this phase ended the test.
+    pub(crate) fn report(&mut self, report: PhaseReport) -> Option<&TestResult> {
+        let test_id = report.nodeid.clone();
+        let mut result = self
+            .running
+            .remove(&test_id)
+            .unwrap_or_else(|| blank(&test_id, None));
+        let ends_test = report.when == "teardown";
+        merge(&mut result, report);
+        if !ends_test {
+            self.running.insert(test_id, result);
+            return None;
+        }
+        Some(self.record(result))
+    }
+
+    /// Ends the tests that never finished: `why` says what stopped them. With `why` absent (a cancelled run),
+    /// only tests that already reported a non-passing phase are kept.
+    pub(crate) fn finish_running(&mut self, why: Option<&str>) -> Vec<TestResult> {
+        let mut ended = Vec::new();
+        let mut running: Vec<_> = self.running.drain().map(|(_, r)| r).collect();
+        running.sort_by(|a, b| a.test_id.cmp(&b.test_id));
+        for mut result in running {
+            match why {
+                Some(why) if result.outcome == Outcome::Passed => {
+                    result.outcome = Outcome::Error;
+                    result.message = Some(why.to_owned());
+                }
+                None if result.outcome == Outcome::Passed => continue,
+                _ => {}
+            }
+            ended.push(self.record(result).clone());
+        }
+        ended
+    }
+
+    fn record(&mut self, result: TestResult) -> &TestResult {
+        if let Some(old) = self.results.get(&result.test_id) {
+            // The same id twice (a test listed twice on the command line): keep one result per id.
+            self.summary.remove(old.outcome);
+        }
+        self.summary.add(result.outcome);
+        let test_id = result.test_id.clone();
+        self.results.insert(test_id.clone(), result);
+        &self.results[&test_id]
+    }
+
+    pub(crate) fn summary(&self) -> Summary {
+        self.summary
+    }
+
+    pub(crate) fn count(&self) -> u64 {
+        self.results.len() as u64
+    }
+
+    pub(crate) fn into_results(self) -> HashMap<String, TestResult> {
+        self.results
+    }
+}
+
+fn blank(test_id: &str, location: Option<Location>) -> TestResult {
+    TestResult {
+        test_id: test_id.to_owned(),
+        outcome: Outcome::Passed,
+        when: None,
+        message: None,
+        traceback: None,
+        location,
+        duration_ms: 0.0,
+        stdout: None,
+        stderr: None,
+    }
+}
+
+/// How bad an outcome is; a phase replaces the test's outcome only when it is strictly worse, so a call failure
+/// stays the outcome when teardown then errors too.
+fn severity(outcome: Outcome) -> u8 {
+    match outcome {
+        Outcome::Passed => 0,
+        Outcome::Skipped => 1,
+        Outcome::Xfailed | Outcome::Xpassed => 2,
+        Outcome::Failed | Outcome::Error => 3,
+    }
+}
+
+fn phase(when: &str) -> When {
+    match when {
+        "setup" => When::Setup,
+        "teardown" => When::Teardown,
+        _ => When::Call,
+    }
+}
+
+/// What one phase says about the test, by pytest's own rules (`_pytest.skipping`, `TestReport`).
+fn phase_outcome(report: &PhaseReport, when: When) -> Outcome {
+    let xfail = report.wasxfail.is_some();
+    match (report.outcome.as_str(), when) {
+        ("passed", When::Call) if xfail => Outcome::Xpassed,
+        ("passed", _) => Outcome::Passed,
+        ("skipped", _) if xfail => Outcome::Xfailed,
+        ("skipped", _) => Outcome::Skipped,
+        ("failed", When::Call) => Outcome::Failed,
+        _ => Outcome::Error,
+    }
+}
+
+fn merge(result: &mut TestResult, report: PhaseReport) {
+    let when = phase(&report.when);
+    let outcome = phase_outcome(&report, when);
+    result.duration_ms += report.duration * 1000.0;
+    append(&mut result.stdout, report.stdout);
+    append(&mut result.stderr, report.stderr);
+    if severity(outcome) > severity(result.outcome) {
+        result.outcome = outcome;
+        result.when = Some(when);
+        result.message = match outcome {
+            Outcome::Xfailed | Outcome::Xpassed => report.wasxfail.filter(|r| !r.is_empty()),
+            _ => report.message,
+        };
+        result.traceback = report.longrepr;
+    } else if let Some(longrepr) = report.longrepr {
+        // A second failing phase (teardown after a failed call) keeps its report next to the first.
+        let text = result.traceback.get_or_insert_with(String::new);
+        text.push_str(&format!("\n\n--- {} ---\n", report.when));
+        text.push_str(&longrepr);
+    }
+}
+
+fn append(into: &mut Option<String>, more: Option<String>) {
+    if let Some(more) = more.filter(|m| !m.is_empty()) {
+        into.get_or_insert_with(String::new).push_str(&more);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(when: &str, outcome: &str) -> PhaseReport {
+        PhaseReport {
+            nodeid: "t.py::a".into(),
+            when: when.into(),
+            outcome: outcome.into(),
+            wasxfail: None,
+            message: None,
+            longrepr: None,
+            duration: 0.001,
+            stdout: None,
+            stderr: None,
+        }
+    }
+
+    fn run(reports: Vec<PhaseReport>) -> TestResult {
+        let mut tally = Tally::default();
+        tally.start("t.py::a", Some(Location { path: "t.py".into(), line: 3 }));
+        let mut last = None;
+        for r in reports {
+            last = tally.report(r).cloned();
+        }
+        last.expect("teardown ends the test")
+    }
+
+    #[test]
+    fn a_passing_test_reports_only_its_teardown() {
+        let r = run(vec![report("teardown", "passed")]);
+        assert_eq!((r.outcome, r.when), (Outcome::Passed, None));
+        assert_eq!(r.location.unwrap().line, 3);
+    }
+
+    #[test]
+    fn teardown_error_after_a_passing_call_is_an_error_in_teardown() {
+        let mut td = report("teardown", "failed");
+        td.message = Some("RuntimeError: boom".into());
+        let r = run(vec![report("call", "passed"), td]);
+        assert_eq!((r.outcome, r.when), (Outcome::Error, Some(When::Teardown)));
+        assert_eq!(r.message.as_deref(), Some("RuntimeError: boom"));
+    }
+
+    #[test]
+    fn setup_failure_is_an_error_and_call_failure_is_a_failure() {
+        let r = run(vec![report("setup", "failed"), report("teardown", "passed")]);
+        assert_eq!((r.outcome, r.when), (Outcome::Error, Some(When::Setup)));
+        let mut call = report("call", "failed");
+        call.longrepr = Some("call trace".into());
+        let mut td = report("teardown", "failed");
+        td.longrepr = Some("teardown trace".into());
+        let r = run(vec![call, td]);
+        assert_eq!((r.outcome, r.when), (Outcome::Failed, Some(When::Call)));
+        let tb = r.traceback.unwrap();
+        assert!(tb.contains("call trace") && tb.contains("teardown trace"));
+    }
+
+    #[test]
+    fn xfail_marks_become_xfailed_and_xpassed() {
+        let mut call = report("call", "skipped");
+        call.wasxfail = Some("known bug".into());
+        let r = run(vec![call, report("teardown", "passed")]);
+        assert_eq!(r.outcome, Outcome::Xfailed);
+        assert_eq!(r.message.as_deref(), Some("known bug"));
+        let mut call = report("call", "passed");
+        call.wasxfail = Some(String::new());
+        let r = run(vec![call, report("teardown", "passed")]);
+        assert_eq!((r.outcome, r.message), (Outcome::Xpassed, None));
+    }
+
+    #[test]
+    fn durations_and_output_add_up_across_phases() {
+        let mut td = report("teardown", "passed");
+        td.stdout = Some("hello\n".into());
+        let r = run(vec![report("call", "skipped"), td]);
+        assert_eq!(r.outcome, Outcome::Skipped);
+        assert!((r.duration_ms - 2.0).abs() < 1e-9);
+        assert_eq!(r.stdout.as_deref(), Some("hello\n"));
+    }
+
+    #[test]
+    fn unfinished_tests_become_errors_only_when_the_run_broke() {
+        let mut tally = Tally::default();
+        tally.start("t.py::a", None);
+        assert!(tally.finish_running(None).is_empty());
+        tally.start("t.py::a", None);
+        let ended = tally.finish_running(Some("pytest crashed"));
+        assert_eq!(ended[0].outcome, Outcome::Error);
+        assert_eq!(tally.summary().errors, 1);
+    }
+}

@@ -1,0 +1,273 @@
+"""pytestd's pytest plugin: streams this session's test reports to the daemon that started it.
+
+The daemon starts pytest with ``-p pytestd_plugin`` and passes, in the environment, the path of its result
+socket, this run's id and a secret token. Everything is read and the connection made at import time, before any
+test runs, so tests that clear ``os.environ`` or forbid new sockets cannot cut the stream.
+
+Messages are newline-delimited JSON (see the protocol crate's ``plugin`` module). The hot path, a passing test
+with no output, costs two short hand-formatted lines; anything else is sent in full.
+"""
+
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+
+import pytest
+
+_SOCKET = os.environ.get("PYTESTD_SOCKET")
+_RUN_ID = os.environ.get("PYTESTD_RUN_ID")
+_TOKEN = os.environ.get("PYTESTD_TOKEN")
+_SELECT_FILE = os.environ.get("PYTESTD_SELECT_FILE")
+# xdist workers load this plugin too; only the controller talks to the daemon (it sees every worker's reports).
+_IS_XDIST_WORKER = "PYTEST_XDIST_WORKER" in os.environ
+
+# Captured output sent per test is bounded so a test printing gigabytes cannot flood the daemon.
+_MAX_OUTPUT = 1 << 20
+_TRUNCATED = "\n[pytestd: output truncated]\n"
+_FLUSH_EVERY = 0.02
+_FLUSH_BYTES = 1 << 16
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_quote = _dumps
+
+
+class _Channel:
+    """The connection to the daemon: a buffered writer plus a watchdog that ends pytest if the daemon dies."""
+
+    def __init__(self, path, run_id, token):
+        self.finished = False
+        self._broken = False
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock.settimeout(30)
+        self._sock.connect(path)
+        hello = {"type": "hello", "runId": run_id, "token": token, "pid": os.getpid(),
+                 "pytestVersion": pytest.__version__}
+        self._sock.sendall((_dumps(hello) + "\n").encode())
+        reply = self._read_line()
+        if reply.get("type") != "welcome":
+            raise ConnectionError("the daemon refused this run: %s" % reply.get("reason", reply))
+        self._sock.settimeout(None)
+        self._buf = []
+        self._size = 0
+        self._last = time.monotonic()
+        self._lock = threading.Lock()
+        threading.Thread(target=self._watch, name="pytestd-watchdog", daemon=True).start()
+        threading.Thread(target=self._flusher, name="pytestd-flusher", daemon=True).start()
+
+    def _read_line(self):
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = self._sock.recv(4096)
+            if not chunk:
+                raise ConnectionError("the daemon closed the connection during the handshake")
+            data += chunk
+        return json.loads(data)
+
+    def _watch(self):
+        # The daemon never writes after the handshake and closes its end only when it goes away. If that happens
+        # before the session finished, nobody is listening any more: stop the whole process group rather than
+        # run on as an orphan.
+        try:
+            while self._sock.recv(4096):
+                pass
+        except OSError:
+            pass
+        if not self.finished:
+            try:
+                os.killpg(os.getpgrp(), signal.SIGKILL)
+            except OSError:
+                os._exit(70)
+
+    def _flusher(self):
+        # Bounds how long a buffered line waits when the next test is slow.
+        while not self._broken:
+            time.sleep(_FLUSH_EVERY)
+            with self._lock:
+                if self._buf:
+                    self._flush_locked()
+
+    def send_line(self, line):
+        with self._lock:
+            self._buf.append(line)
+            self._size += len(line)
+            if self._size >= _FLUSH_BYTES or time.monotonic() - self._last >= _FLUSH_EVERY:
+                self._flush_locked()
+
+    def send(self, msg):
+        self.send_line(_dumps(msg) + "\n")
+
+    def flush(self):
+        with self._lock:
+            self._flush_locked()
+
+    def _flush_locked(self):
+        self._last = time.monotonic()
+        if not self._buf or self._broken:
+            return
+        data = "".join(self._buf).encode("utf-8", "surrogateescape")
+        self._buf = []
+        self._size = 0
+        try:
+            self._sock.sendall(data)
+        except OSError:
+            self._broken = True
+
+
+_channel = None
+_connect_error = None
+if _SOCKET and _RUN_ID and _TOKEN and not _IS_XDIST_WORKER:
+    try:
+        _channel = _Channel(_SOCKET, _RUN_ID, _TOKEN)
+    except (OSError, ValueError) as exc:
+        _connect_error = exc
+
+
+def _read_selection():
+    if not _SELECT_FILE or _IS_XDIST_WORKER:
+        return None
+    with open(_SELECT_FILE, encoding="utf-8") as f:
+        return [line.rstrip("\n") for line in f if line.strip()]
+
+
+_selection = _read_selection()
+
+# Per test: duration of phases not sent yet, so the one line that is sent carries the test's whole time.
+_unsent_duration = {}
+
+
+def pytest_configure(config):
+    if _connect_error is not None:
+        raise pytest.UsageError("pytestd: cannot report to the daemon: %s" % _connect_error)
+
+
+def _selector(wanted):
+    """Returns the requested id that selects `nodeid`: itself, or an enclosing class, module or directory."""
+
+    def match(nodeid):
+        if nodeid in wanted:
+            return nodeid
+        base = nodeid.split("[", 1)[0]
+        if base != nodeid and base in wanted:
+            return base
+        parts = base.split("::")
+        for i in range(len(parts) - 1, 0, -1):
+            candidate = "::".join(parts[:i])
+            if candidate in wanted:
+                return candidate
+        path = parts[0]
+        while "/" in path:
+            path = path.rsplit("/", 1)[0]
+            if path in wanted:
+                return path
+        return None
+
+    return match
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items):
+    # Selecting here is linear; passing 30 000 ids as arguments makes pytest match them in quadratic time.
+    if _selection is None:
+        return
+    wanted = set(_selection)
+    match = _selector(wanted)
+    selected, deselected, matched = [], [], set()
+    for item in items:
+        key = match(item.nodeid)
+        if key is None:
+            deselected.append(item)
+        else:
+            matched.add(key)
+            selected.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+    missing = [test_id for test_id in _selection if test_id not in matched]
+    if missing and _channel is not None:
+        _channel.send({"type": "notFound", "ids": missing})
+
+
+def pytest_collection_finish(session):
+    if _channel is not None:
+        _channel.send({"type": "collected", "count": len(session.items)})
+
+
+def pytest_collectreport(report):
+    if _channel is not None and report.failed:
+        _channel.send({"type": "collectError", "nodeid": report.nodeid, "longrepr": str(report.longrepr)})
+
+
+def pytest_runtest_logstart(nodeid, location):
+    if _channel is None:
+        return
+    path, lineno = location[0], location[1]
+    line = '{"type":"testStarted","nodeid":%s' % _quote(nodeid)
+    if path is not None and lineno is not None:
+        line += ',"path":%s,"line":%d' % (_quote(path.replace(os.sep, "/")), lineno + 1)
+    _channel.send_line(line + "}\n")
+
+
+def _captured(report, prefix):
+    text = "".join(content for title, content in report.sections if title.startswith(prefix))
+    if len(text) > _MAX_OUTPUT:
+        text = text[:_MAX_OUTPUT] + _TRUNCATED
+    return text
+
+
+def _message(report):
+    longrepr = report.longrepr
+    if report.skipped and isinstance(longrepr, tuple) and len(longrepr) == 3:
+        reason = str(longrepr[2])
+        return reason[len("Skipped: "):] if reason.startswith("Skipped: ") else reason
+    crash = getattr(longrepr, "reprcrash", None)
+    if crash is not None:
+        return crash.message
+    if longrepr is not None:
+        text = str(longrepr)
+        return text.strip().splitlines()[-1] if text.strip() else None
+    return None
+
+
+def pytest_runtest_logreport(report):
+    if _channel is None:
+        return
+    nodeid = report.nodeid
+    duration = _unsent_duration.pop(nodeid, 0.0) + (report.duration or 0.0)
+    wasxfail = getattr(report, "wasxfail", None)
+    last = report.when == "teardown"
+    stdout = _captured(report, "Captured stdout") if last else ""
+    stderr = _captured(report, "Captured stderr") if last else ""
+    if report.passed and wasxfail is None and not stdout and not stderr:
+        if not last:
+            _unsent_duration[nodeid] = duration
+            return
+        _channel.send_line('{"type":"report","nodeid":%s,"when":"teardown","outcome":"passed","duration":%r}\n'
+                           % (_quote(nodeid), duration))
+        return
+    msg = {"type": "report", "nodeid": nodeid, "when": report.when, "outcome": report.outcome,
+           "duration": duration}
+    if wasxfail is not None:
+        msg["wasxfail"] = str(wasxfail)
+    message = _message(report)
+    if message:
+        msg["message"] = message
+    if report.failed:
+        msg["longrepr"] = report.longreprtext
+    if stdout:
+        msg["stdout"] = stdout
+    if stderr:
+        msg["stderr"] = stderr
+    _channel.send(msg)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    if _channel is None:
+        return
+    _channel.send({"type": "sessionFinish", "exitStatus": int(exitstatus)})
+    _channel.finished = True
+    _channel.flush()

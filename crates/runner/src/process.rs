@@ -1,0 +1,95 @@
+//! Process groups: every pytest runs as the leader of its own group, and the group is signalled as a whole so
+//! that grandchildren die with it. A [`ProcessGroup`] kills its group when dropped.
+
+use std::io;
+
+use nix::errno::Errno;
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use tokio::process::{Child, Command};
+
+/// A process group owned by one run. Dropping it sends SIGKILL to whatever is left in the group.
+#[derive(Debug)]
+pub(crate) struct ProcessGroup {
+    pgid: Pid,
+}
+
+impl ProcessGroup {
+    /// Asks every process in the group to stop.
+    pub(crate) fn terminate(&self) {
+        self.signal(Signal::SIGTERM);
+    }
+
+    /// Kills every process in the group at once.
+    pub(crate) fn kill(&self) {
+        self.signal(Signal::SIGKILL);
+    }
+
+    /// Whether any process of the group still exists (zombies included).
+    pub(crate) fn is_alive(&self) -> bool {
+        // Signal 0 checks for existence without delivering anything.
+        !matches!(killpg(self.pgid, None), Err(Errno::ESRCH))
+    }
+
+    fn signal(&self, signal: Signal) {
+        match killpg(self.pgid, signal) {
+            Ok(()) | Err(Errno::ESRCH) => {}
+            Err(err) => tracing::warn!(pgid = self.pgid.as_raw(), %signal, %err, "cannot signal process group"),
+        }
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Starts `command` as the leader of a new process group.
+pub(crate) fn spawn_in_group(mut command: Command) -> io::Result<(Child, ProcessGroup)> {
+    command.process_group(0);
+    let child = command.spawn()?;
+    let pid = child
+        .id()
+        .ok_or_else(|| io::Error::other("the child exited before its pid was read"))?;
+    let pgid = Pid::from_raw(i32::try_from(pid).map_err(io::Error::other)?);
+    Ok((child, ProcessGroup { pgid }))
+}
+
+/// The conventional name of a signal number (`SIGKILL`), or `signal N` for unknown ones.
+pub(crate) fn signal_name(signal: i32) -> String {
+    Signal::try_from(signal).map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn killing_the_group_takes_the_grandchildren_along() {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg("trap '' TERM; sleep 30 & echo $!; wait")
+            .stdout(Stdio::piped());
+        let (mut child, group) = spawn_in_group(command).unwrap();
+        group.terminate();
+        group.kill();
+        let status = tokio::time::timeout(Duration::from_secs(5), child.wait()).await.unwrap().unwrap();
+        assert!(!status.success());
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while group.is_alive() {
+            assert!(std::time::Instant::now() < deadline, "group still alive");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    #[test]
+    fn names_signals() {
+        assert_eq!(signal_name(9), "SIGKILL");
+        assert_eq!(signal_name(15), "SIGTERM");
+    }
+}

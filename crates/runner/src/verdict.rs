@@ -1,0 +1,168 @@
+//! How a run ended, from the facts the instance gathered: who stopped it, how pytest exited, and whether its
+//! session finished. Every non-success comes with a sentence a person can act on.
+
+use std::collections::VecDeque;
+
+use pytestd_protocol::runs::RunStatus;
+
+use crate::process::signal_name;
+
+/// Why the daemon stopped a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    Cancelled,
+    TimedOut,
+}
+
+/// How pytest's process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exit {
+    Code(i32),
+    Signal(i32),
+    Unknown,
+}
+
+pub(crate) struct Facts<'a> {
+    pub(crate) stop: Option<Stop>,
+    pub(crate) exit: Exit,
+    /// The exit status pytest's session announced, if it got that far.
+    pub(crate) session_exit: Option<i32>,
+    pub(crate) plugin_connected: bool,
+    pub(crate) python: &'a str,
+    pub(crate) timeout_ms: Option<u64>,
+    /// pytest's last lines of output.
+    pub(crate) tail: &'a VecDeque<String>,
+}
+
+#[derive(Debug, PartialEq)]
+pub(crate) struct Verdict {
+    pub(crate) status: RunStatus,
+    pub(crate) exit_code: Option<i32>,
+    pub(crate) signal: Option<String>,
+    pub(crate) errors: Vec<String>,
+    /// What to say of tests that started and never finished; `None` drops those without a failing phase.
+    pub(crate) unfinished: Option<String>,
+}
+
+pub(crate) fn judge(facts: &Facts<'_>) -> Verdict {
+    let (exit_code, signal) = match facts.exit {
+        Exit::Code(code) => (Some(code), None),
+        Exit::Signal(signal) => (None, Some(signal_name(signal))),
+        Exit::Unknown => (None, None),
+    };
+    let verdict = |status, errors: Vec<String>, unfinished: Option<String>| Verdict {
+        status,
+        exit_code,
+        signal: signal.clone(),
+        errors,
+        unfinished,
+    };
+    match facts.stop {
+        Some(Stop::Cancelled) => return verdict(RunStatus::Cancelled, Vec::new(), None),
+        Some(Stop::TimedOut) => {
+            let limit = facts.timeout_ms.unwrap_or_default();
+            return verdict(RunStatus::TimedOut, vec![format!("the run exceeded its timeout of {limit} ms")], None);
+        }
+        None => {}
+    }
+    if let Some(name) = &signal {
+        let why = format!("pytest was killed by {name}");
+        return verdict(RunStatus::Error, vec![why.clone()], Some(why));
+    }
+    let code = exit_code.unwrap_or(-1);
+    if !facts.plugin_connected {
+        return verdict(RunStatus::Error, vec![not_started(facts, code)], None);
+    }
+    if facts.session_exit.is_none() {
+        let why = format!("pytest exited with code {code} before its session finished (the process crashed or exited)");
+        return verdict(RunStatus::Error, vec![with_tail(why.clone(), facts.tail)], Some(why));
+    }
+    let unfinished = Some("the test did not finish".to_owned());
+    match code {
+        0 => verdict(RunStatus::Passed, Vec::new(), unfinished),
+        1 => verdict(RunStatus::Failed, Vec::new(), unfinished),
+        5 => verdict(RunStatus::Passed, vec!["no tests were collected (pytest exit code 5)".into()], unfinished),
+        2 => verdict(RunStatus::Error, vec!["pytest was interrupted (exit code 2), for example by collection errors".into()], unfinished),
+        3 => verdict(RunStatus::Error, vec![with_tail("pytest hit an internal error (exit code 3)".into(), facts.tail)], unfinished),
+        4 => verdict(RunStatus::Error, vec![with_tail("pytest rejected its command line (exit code 4)".into(), facts.tail)], unfinished),
+        other => verdict(RunStatus::Error, vec![format!("pytest exited with unexpected code {other}")], unfinished),
+    }
+}
+
+fn not_started(facts: &Facts<'_>, code: i32) -> String {
+    let python = facts.python;
+    if facts.tail.iter().any(|line| line.contains("No module named pytest")) {
+        return format!("pytest is not installed for {python}: install it with `{python} -m pip install pytest`");
+    }
+    with_tail(format!("pytest ({python}) exited with code {code} before pytestd's plugin could report"), facts.tail)
+}
+
+fn with_tail(mut message: String, tail: &VecDeque<String>) -> String {
+    if !tail.is_empty() {
+        message.push_str(":\n");
+        message.push_str(&tail.iter().cloned().collect::<Vec<_>>().join("\n"));
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts<'a>(exit: Exit, session_exit: Option<i32>, tail: &'a VecDeque<String>) -> Facts<'a> {
+        Facts {
+            stop: None,
+            exit,
+            session_exit,
+            plugin_connected: true,
+            python: "py",
+            timeout_ms: None,
+            tail,
+        }
+    }
+
+    #[test]
+    fn exit_codes_map_to_statuses() {
+        let tail = VecDeque::new();
+        let status = |code| judge(&facts(Exit::Code(code), Some(code), &tail)).status;
+        assert_eq!(status(0), RunStatus::Passed);
+        assert_eq!(status(1), RunStatus::Failed);
+        assert_eq!(status(5), RunStatus::Passed);
+        for code in [2, 3, 4] {
+            assert_eq!(status(code), RunStatus::Error);
+        }
+    }
+
+    #[test]
+    fn a_crash_is_an_error_that_names_the_exit() {
+        let tail = VecDeque::from(vec!["boom".to_owned()]);
+        let v = judge(&facts(Exit::Code(3), None, &tail));
+        assert_eq!(v.status, RunStatus::Error);
+        assert!(v.errors[0].contains("code 3") && v.errors[0].contains("boom"), "{:?}", v.errors);
+        let v = judge(&facts(Exit::Signal(9), None, &tail));
+        assert_eq!((v.status, v.signal.as_deref()), (RunStatus::Error, Some("SIGKILL")));
+    }
+
+    #[test]
+    fn missing_pytest_says_how_to_install_it() {
+        let tail = VecDeque::from(vec!["/usr/bin/python3: No module named pytest".to_owned()]);
+        let mut f = facts(Exit::Code(1), None, &tail);
+        f.plugin_connected = false;
+        let v = judge(&f);
+        assert_eq!(v.status, RunStatus::Error);
+        assert!(v.errors[0].contains("py -m pip install pytest"), "{:?}", v.errors);
+    }
+
+    #[test]
+    fn stops_win_over_the_exit_they_caused() {
+        let tail = VecDeque::new();
+        let mut f = facts(Exit::Signal(15), None, &tail);
+        f.stop = Some(Stop::Cancelled);
+        assert_eq!(judge(&f).status, RunStatus::Cancelled);
+        f.stop = Some(Stop::TimedOut);
+        f.timeout_ms = Some(50);
+        let v = judge(&f);
+        assert_eq!(v.status, RunStatus::TimedOut);
+        assert!(v.errors[0].contains("50 ms"));
+    }
+}
