@@ -44,8 +44,7 @@ mod tests {
 
     #[test]
     fn settings_parse_camel_case_and_reject_unknown_keys() {
-        let s: Settings =
-            serde_json::from_str(r#"{"maxParallel":2,"killGraceMs":50,"env":{"A":"1"}}"#).unwrap();
+        let s: Settings = serde_json::from_str(r#"{"maxParallel":2,"killGraceMs":50,"env":{"A":"1"}}"#).unwrap();
         assert_eq!(s.max_parallel, Some(2));
         assert_eq!(s.kill_grace_ms, Some(50));
         assert_eq!(s.env.unwrap()["A"], "1");

@@ -67,6 +67,12 @@ pub enum PluginMessage {
         /// pytest's description of the error.
         longrepr: String,
     },
+    /// A test called `os._exit`: the interpreter ends now, with every earlier line already sent.
+    #[serde(rename_all = "camelCase")]
+    Exiting {
+        /// The exit code passed to `os._exit`.
+        code: i32,
+    },
     /// pytest's session ended.
     #[serde(rename_all = "camelCase")]
     SessionFinish {
@@ -127,16 +133,17 @@ mod tests {
 
     #[test]
     fn parses_the_plugins_lines() {
-        let hello: PluginMessage = serde_json::from_str(
-            r#"{"type":"hello","runId":"r","token":"t","pid":7,"pytestVersion":"9.0.0"}"#,
-        )
-        .unwrap();
+        let hello: PluginMessage =
+            serde_json::from_str(r#"{"type":"hello","runId":"r","token":"t","pid":7,"pytestVersion":"9.0.0"}"#)
+                .unwrap();
         assert!(matches!(hello, PluginMessage::Hello { pid: 7, .. }));
         let report: PluginMessage = serde_json::from_str(
             r#"{"type":"report","nodeid":"t.py::a","when":"call","outcome":"skipped","wasxfail":"no","duration":0.5}"#,
         )
         .unwrap();
-        let PluginMessage::Report(r) = report else { panic!("not a report") };
+        let PluginMessage::Report(r) = report else {
+            panic!("not a report")
+        };
         assert_eq!(r.wasxfail.as_deref(), Some("no"));
         let fin: PluginMessage = serde_json::from_str(r#"{"type":"sessionFinish","exitStatus":1}"#).unwrap();
         assert_eq!(fin, PluginMessage::SessionFinish { exit_status: 1 });
@@ -144,6 +151,9 @@ mod tests {
 
     #[test]
     fn replies_are_tagged() {
-        assert_eq!(serde_json::to_string(&ServerReply::Welcome).unwrap(), r#"{"type":"welcome"}"#);
+        assert_eq!(
+            serde_json::to_string(&ServerReply::Welcome).unwrap(),
+            r#"{"type":"welcome"}"#
+        );
     }
 }

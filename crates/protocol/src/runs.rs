@@ -295,7 +295,10 @@ mod tests {
             when: Some(When::Call),
             message: Some("why".into()),
             traceback: None,
-            location: Some(Location { path: "t.py".into(), line: 3 }),
+            location: Some(Location {
+                path: "t.py".into(),
+                line: 3,
+            }),
             duration_ms: 1.5,
             stdout: None,
             stderr: None,
@@ -317,9 +320,21 @@ mod tests {
 
     #[test]
     fn statuses_are_camel_case() {
-        for status in [RunStatus::Passed, RunStatus::Failed, RunStatus::Cancelled, RunStatus::TimedOut, RunStatus::Error] {
-            assert_eq!(serde_json::to_string(&status).unwrap(), format!("\"{}\"", status.as_str()));
+        for status in [
+            RunStatus::Passed,
+            RunStatus::Failed,
+            RunStatus::Cancelled,
+            RunStatus::TimedOut,
+            RunStatus::Error,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&status).unwrap(),
+                format!("\"{}\"", status.as_str())
+            );
         }
-        assert_eq!(serde_json::to_string(&CancelState::AlreadyFinished).unwrap(), r#""alreadyFinished""#);
+        assert_eq!(
+            serde_json::to_string(&CancelState::AlreadyFinished).unwrap(),
+            r#""alreadyFinished""#
+        );
     }
 }

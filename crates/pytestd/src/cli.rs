@@ -12,7 +12,7 @@ pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
 
-    /// Log level or filter (e.g. `debug`, `pytestd_runner=trace`); defaults to RUST_LOG, else `info`.
+    /// Log level or filter (e.g. `debug`, `pytestd_runner=trace`); defaults to RUST_LOG, else `warn`.
     #[arg(long, global = true, value_name = "FILTER")]
     pub(crate) log_level: Option<String>,
 

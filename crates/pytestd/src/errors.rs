@@ -23,6 +23,20 @@ pub(crate) fn from_runner(err: RunnerError) -> Error {
     }
 }
 
+/// The error for malformed input, as described by the stdin guard (`{code, message}`).
+pub(crate) fn malformed(params: &serde_json::Value) -> Error {
+    let code = params.get("code").and_then(serde_json::Value::as_i64).unwrap_or(-32700);
+    let message = params
+        .get("message")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("parse error");
+    Error {
+        code: ErrorCode::from(code),
+        message: message.to_owned().into(),
+        data: None,
+    }
+}
+
 /// A parameter that does not fit its type, with the path of the offending field.
 pub(crate) fn invalid_params(path: &str, message: impl std::fmt::Display) -> Error {
     let message = if path.is_empty() || path == "." {

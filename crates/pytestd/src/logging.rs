@@ -10,11 +10,11 @@ use tracing_subscriber::EnvFilter;
 /// Keeps the log file open for the life of the process.
 pub(crate) struct LogGuard;
 
-/// Installs the global subscriber. The level comes from `level`, else RUST_LOG, else `info`.
+/// Installs the global subscriber. The level comes from `level`, else RUST_LOG, else `warn`.
 pub(crate) fn init(level: Option<&str>, file: Option<&Path>) -> anyhow::Result<LogGuard> {
     let filter = match level {
         Some(level) => EnvFilter::try_new(level).with_context(|| format!("invalid --log-level {level:?}"))?,
-        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
     };
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
     match file {

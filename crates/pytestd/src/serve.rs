@@ -15,7 +15,7 @@ use tower_lsp_server::{LspService, Server};
 
 use crate::ordered::{Barriers, OrderedSocket};
 use crate::service::Backend;
-use crate::stdin::EofAware;
+use crate::stdin::{FrameGuard, MALFORMED_METHOD};
 
 /// How many requests tower-lsp-server works on at once. Every message, `cancelRun` and `$/cancelRequest`
 /// included, waits while this many handlers are in flight, and each pending `runTests` holds one until its run
@@ -48,9 +48,10 @@ async fn serve() -> anyhow::Result<ExitCode> {
     .custom_method(methods::RUN_TESTS, Backend::run_tests)
     .custom_method(methods::CANCEL_RUN, Backend::cancel_run)
     .custom_method(methods::LIST_RUNS, Backend::list_runs)
+    .custom_method(MALFORMED_METHOD, Backend::malformed)
     .finish();
 
-    let (stdin, eof) = EofAware::new(tokio::io::stdin());
+    let (stdin, eof) = FrameGuard::new(tokio::io::stdin());
     let server = Server::new(stdin, tokio::io::stdout(), OrderedSocket::new(socket, barriers))
         .concurrency_level(CONCURRENCY)
         .serve(service);

@@ -39,14 +39,18 @@ impl Backend {
     pub(crate) async fn list_runs(&self, params: Value) -> Result<ListRunsResult> {
         requests::list_runs::handle(self, params).await
     }
+
+    /// Answers input that [`crate::stdin::FrameGuard`] could not pass on, with the error it chose.
+    pub(crate) async fn malformed(&self, params: Value) -> Result<()> {
+        Err(crate::errors::malformed(&params))
+    }
 }
 
 impl LanguageServer for Backend {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         if let Some(options) = params.initialization_options.filter(|o| !o.is_null()) {
-            let settings: Settings = serde_path_to_error::deserialize(options).map_err(|err| {
-                invalid_params(&format!("initializationOptions.{}", err.path()), err.inner())
-            })?;
+            let settings: Settings = serde_path_to_error::deserialize(options)
+                .map_err(|err| invalid_params(&format!("initializationOptions.{}", err.path()), err.inner()))?;
             self.coordinator.configure(settings).await.map_err(from_runner)?;
         }
         Ok(InitializeResult {
@@ -75,16 +79,19 @@ impl LanguageServer for Backend {
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
         let outcome = match serde_path_to_error::deserialize::<_, ConfigurationChange>(params.settings) {
             Ok(ConfigurationChange { pytestd: None }) => return,
-            Ok(ConfigurationChange { pytestd: Some(settings) }) => {
-                self.coordinator.configure(settings).await.map_err(|e| e.to_string())
-            }
+            Ok(ConfigurationChange {
+                pytestd: Some(settings),
+            }) => self.coordinator.configure(settings).await.map_err(|e| e.to_string()),
             Err(err) => Err(format!("settings.{}: {}", err.path(), err.inner())),
         };
         if let Err(message) = outcome {
             // A notification has no response: say it where the user looks, and keep the old settings.
             tracing::warn!(%message, "configuration change refused");
             self.client
-                .show_message(MessageType::ERROR, format!("pytestd: configuration change refused: {message}"))
+                .show_message(
+                    MessageType::ERROR,
+                    format!("pytestd: configuration change refused: {message}"),
+                )
                 .await;
         }
     }

@@ -60,7 +60,10 @@ pub(crate) fn build(
 ) -> Result<PytestCommand, String> {
     let cwd = PathBuf::from(&params.cwd);
     if !cwd.is_dir() {
-        return Err(format!("the project directory {} does not exist or is not a directory", cwd.display()));
+        return Err(format!(
+            "the project directory {} does not exist or is not a directory",
+            cwd.display()
+        ));
     }
     let program = resolve_python(params.python.as_deref().or(config.python.as_deref()))?;
 
@@ -74,7 +77,11 @@ pub(crate) fn build(
 
     let mut env = config.env.clone();
     env.extend(params.env.clone().unwrap_or_default());
-    let python_path = match env.get("PYTHONPATH").cloned().or_else(|| std::env::var("PYTHONPATH").ok()) {
+    let python_path = match env
+        .get("PYTHONPATH")
+        .cloned()
+        .or_else(|| std::env::var("PYTHONPATH").ok())
+    {
         Some(existing) if !existing.is_empty() => format!("{}:{existing}", paths.runtime.display()),
         _ => paths.runtime.display().to_string(),
     };
@@ -104,7 +111,10 @@ pub(crate) fn build(
 }
 
 fn write_selection(dir: &Path, ids: &[String]) -> std::io::Result<tempfile::TempPath> {
-    let mut file = tempfile::Builder::new().prefix("select-").suffix(".txt").tempfile_in(dir)?;
+    let mut file = tempfile::Builder::new()
+        .prefix("select-")
+        .suffix(".txt")
+        .tempfile_in(dir)?;
     let mut out = std::io::BufWriter::new(file.as_file_mut());
     for id in ids {
         out.write_all(id.as_bytes())?;
@@ -121,9 +131,11 @@ fn resolve_python(named: Option<&str>) -> Result<PathBuf, String> {
         Some(name) => which::which(name).map_err(|_| {
             format!("the Python interpreter {name:?} was not found (set `python` to an existing interpreter)")
         }),
-        None => which::which("python3").or_else(|_| which::which("python")).map_err(|_| {
-            "no Python interpreter found: neither python3 nor python is on PATH (set `python`)".to_owned()
-        }),
+        None => which::which("python3")
+            .or_else(|_| which::which("python"))
+            .map_err(|_| {
+                "no Python interpreter found: neither python3 nor python is on PATH (set `python`)".to_owned()
+            }),
     }
 }
 

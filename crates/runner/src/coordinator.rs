@@ -262,8 +262,13 @@ impl Actor {
         let (events_tx, events) = mpsc::channel(EVENT_BUFFER);
         let (result_tx, result) = oneshot::channel();
         let cwd = params.cwd.clone();
-        let (handle, progress, instance) =
-            Instance::new(run_id.clone(), params, self.config.clone(), events_tx, self.shared.clone());
+        let (handle, progress, instance) = Instance::new(
+            run_id.clone(),
+            params,
+            self.config.clone(),
+            events_tx,
+            self.shared.clone(),
+        );
         self.finished.remove(&run_id);
         let mut entry = Entry {
             cwd,
@@ -366,7 +371,10 @@ impl Actor {
         };
         let mut running: Vec<_> = self.runs.iter().filter(|(_, e)| e.waiting.is_none()).collect();
         running.sort_by_key(|(_, e)| e.submitted);
-        let mut runs: Vec<RunInfo> = running.into_iter().map(|(id, e)| info(id, e, RunState::Running)).collect();
+        let mut runs: Vec<RunInfo> = running
+            .into_iter()
+            .map(|(id, e)| info(id, e, RunState::Running))
+            .collect();
         runs.extend(
             self.queue
                 .iter()

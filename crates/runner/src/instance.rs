@@ -30,7 +30,7 @@ use crate::verdict::{self, Exit, Stop};
 const OUTBOX_HIGH_WATER: usize = 512;
 /// How long, after pytest exited, its pipes and result stream may take to close.
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
-/// Lines of pytest's own output kept to explain a failure to start or a crash.
+/// Lines of pytest's error output kept to explain a failure to start or a crash.
 const TAIL_LINES: usize = 30;
 
 /// What an instance can be told.
@@ -113,7 +113,12 @@ impl Instance {
     pub(crate) fn cancel_unstarted(self) -> RunTestsResult {
         let mut outbox = Outbox::new(self.events);
         outbox.push(RunEvent::Log("cancelled while queued".into()));
-        let result = empty_result(&self.run_id, RunStatus::Cancelled, ms(self.submitted.elapsed()), Vec::new());
+        let result = empty_result(
+            &self.run_id,
+            RunStatus::Cancelled,
+            ms(self.submitted.elapsed()),
+            Vec::new(),
+        );
         outbox.push(finished_event(&result));
         outbox.try_flush();
         result
@@ -155,11 +160,21 @@ impl Instance {
             pid,
             args: command.display_args(),
         });
-        outbox.push(RunEvent::Log(format!("started pytest, pid {pid}: {}", command.display_args().join(" "))));
+        outbox.push(RunEvent::Log(format!(
+            "started pytest, pid {pid}: {}",
+            command.display_args().join(" ")
+        )));
 
-        let mut stdout = child.stdout.take().map(|s| LineReader::new(BufReader::new(s), MAX_OUTPUT_LINE));
-        let mut stderr = child.stderr.take().map(|s| LineReader::new(BufReader::new(s), MAX_OUTPUT_LINE));
+        let mut stdout = child
+            .stdout
+            .take()
+            .map(|s| LineReader::new(BufReader::new(s), MAX_OUTPUT_LINE));
+        let mut stderr = child
+            .stderr
+            .take()
+            .map(|s| LineReader::new(BufReader::new(s), MAX_OUTPUT_LINE));
         let mut plugin_open = true;
+        let mut mailbox_open = true;
         let mut state = RunState::default();
         let timeout_at = params.timeout_ms.map(|t| started + Duration::from_millis(t));
         let mut kill_at: Option<Instant> = None;
@@ -174,7 +189,7 @@ impl Instance {
             let reading = outbox.len() < OUTBOX_HIGH_WATER;
             tokio::select! {
                 biased;
-                command = mailbox.recv(), if exit.is_none() => match command {
+                command = mailbox.recv(), if mailbox_open && exit.is_none() => match command {
                     Some(InstanceCommand::Cancel) => {
                         if state.stop.is_some() {
                             outbox.push(RunEvent::Log("cancelled again: killing the process group now".into()));
@@ -186,7 +201,7 @@ impl Instance {
                         }
                     }
                     // Every handle is gone: nobody can cancel any more, the run just goes on.
-                    None => {}
+                    None => mailbox_open = false,
                 },
                 () = sleep_until(kill_at.unwrap_or_else(far).into()), if kill_at.is_some() && exit.is_none() => {
                     outbox.push(RunEvent::Log("grace period over: killing the process group".into()));
@@ -204,8 +219,11 @@ impl Instance {
                     });
                     exit = Some(status);
                     if group.is_alive() {
-                        outbox.push(RunEvent::Log("pytest left processes behind in its group: killing them".into()));
-                        tracing::warn!(run_id = %run_id, "killed processes leaked by pytest");
+                        // After a stop the group is being killed anyway; otherwise these processes leaked.
+                        if state.stop.is_none() {
+                            outbox.push(RunEvent::Log("pytest left processes behind in its group: killing them".into()));
+                            tracing::warn!(run_id = %run_id, "killed processes leaked by pytest");
+                        }
                         group.kill();
                     }
                     // No plugin can connect for this run any more; if none did, its result stream ends here.
@@ -245,6 +263,8 @@ impl Instance {
             stop: state.stop,
             exit,
             session_exit: state.session_exit,
+            exiting: state.exiting,
+            last_started: state.tally.last_running(),
             plugin_connected: state.connected,
             python: &python,
             timeout_ms: params.timeout_ms,
@@ -298,6 +318,7 @@ struct RunState {
     tail: VecDeque<String>,
     stop: Option<Stop>,
     session_exit: Option<i32>,
+    exiting: Option<i32>,
     connected: bool,
 }
 
@@ -327,6 +348,7 @@ impl RunState {
                 self.errors.push(format!("error collecting {nodeid}:\n{longrepr}"));
             }
             PluginMessage::SessionFinish { exit_status } => self.session_exit = Some(exit_status),
+            PluginMessage::Exiting { code } => self.exiting = Some(code),
         }
     }
 
@@ -339,10 +361,13 @@ impl RunState {
     ) {
         match line {
             Ok(Some(text)) => {
-                if self.tail.len() == TAIL_LINES {
-                    self.tail.pop_front();
+                // What explains a failure: pytest's stderr, and its error lines on stdout (not the test report).
+                if stream == Stream::Stderr || text.starts_with("INTERNALERROR") || text.starts_with("ERROR") {
+                    if self.tail.len() == TAIL_LINES {
+                        self.tail.pop_front();
+                    }
+                    self.tail.push_back(text.clone());
                 }
-                self.tail.push_back(text.clone());
                 outbox.push(RunEvent::Output { stream, text });
             }
             Ok(None) => *reader = None,

@@ -11,22 +11,20 @@ pub(crate) struct Tally {
     results: HashMap<String, TestResult>,
     summary: Summary,
     running: HashMap<String, TestResult>,
+    last_started: Option<String>,
 }
 
 impl Tally {
     /// A test is about to run, defined at `location`.
     pub(crate) fn start(&mut self, test_id: &str, location: Option<Location>) {
-        self.running
-            .insert(test_id.to_owned(), blank(test_id, location));
+        self.running.insert(test_id.to_owned(), blank(test_id, location));
+        self.last_started = Some(test_id.to_owned());
     }
 
     /// Folds one phase in; returns the test's final result when this phase ended the test.
     pub(crate) fn report(&mut self, report: PhaseReport) -> Option<&TestResult> {
         let test_id = report.nodeid.clone();
-        let mut result = self
-            .running
-            .remove(&test_id)
-            .unwrap_or_else(|| blank(&test_id, None));
+        let mut result = self.running.remove(&test_id).unwrap_or_else(|| blank(&test_id, None));
         let ends_test = report.when == "teardown";
         merge(&mut result, report);
         if !ends_test {
@@ -54,6 +52,14 @@ impl Tally {
             ended.push(self.record(result).clone());
         }
         ended
+    }
+
+    /// The test that started most recently and has not finished, if any.
+    pub(crate) fn last_running(&self) -> Option<String> {
+        self.last_started
+            .as_ref()
+            .filter(|id| self.running.contains_key(*id))
+            .cloned()
     }
 
     fn record(&mut self, result: TestResult) -> &TestResult {
@@ -174,7 +180,13 @@ mod tests {
 
     fn run(reports: Vec<PhaseReport>) -> TestResult {
         let mut tally = Tally::default();
-        tally.start("t.py::a", Some(Location { path: "t.py".into(), line: 3 }));
+        tally.start(
+            "t.py::a",
+            Some(Location {
+                path: "t.py".into(),
+                line: 3,
+            }),
+        );
         let mut last = None;
         for r in reports {
             last = tally.report(r).cloned();

@@ -78,7 +78,10 @@ mod tests {
         let (mut child, group) = spawn_in_group(command).unwrap();
         group.terminate();
         group.kill();
-        let status = tokio::time::timeout(Duration::from_secs(5), child.wait()).await.unwrap().unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+            .await
+            .unwrap()
+            .unwrap();
         assert!(!status.success());
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         while group.is_alive() {

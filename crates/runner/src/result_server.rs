@@ -48,12 +48,7 @@ impl Routes {
     }
 
     /// Accepts one connection for `run_id` with `token`; its messages go to `sender`.
-    pub(crate) fn register(
-        &self,
-        run_id: &str,
-        token: &str,
-        sender: mpsc::Sender<PluginMessage>,
-    ) -> RouteGuard {
+    pub(crate) fn register(&self, run_id: &str, token: &str, sender: mpsc::Sender<PluginMessage>) -> RouteGuard {
         self.lock().insert(
             run_id.to_owned(),
             Route {
@@ -157,8 +152,7 @@ async fn serve_connection(stream: UnixStream, routes: Routes) {
 }
 
 fn admit(line: &str, routes: &Routes) -> Result<(PluginMessage, mpsc::Sender<PluginMessage>), String> {
-    let hello: PluginMessage =
-        serde_json::from_str(line).map_err(|err| format!("expected a hello message: {err}"))?;
+    let hello: PluginMessage = serde_json::from_str(line).map_err(|err| format!("expected a hello message: {err}"))?;
     let PluginMessage::Hello { run_id, token, .. } = &hello else {
         return Err("expected a hello message first".to_owned());
     };
@@ -220,9 +214,15 @@ mod tests {
         let report = r#"{"type":"sessionFinish","exitStatus":0}"#;
         let (reply, _s) = connect_and_say(&path, &(hello("run-a", "secret") + "garbage\n" + report + "\n")).await;
         assert_eq!(reply.trim(), r#"{"type":"welcome"}"#);
-        let first = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
+        let first = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
         assert!(matches!(first, PluginMessage::Hello { .. }));
-        let next = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
+        let next = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(next, PluginMessage::SessionFinish { exit_status: 0 });
 
         let (reply, _s) = connect_and_say(&path, &hello("run-a", "secret")).await;

@@ -1,5 +1,6 @@
 //! The daemon's private directory: the result socket, the plugin and per-run selection files live here.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::RunnerError;
@@ -13,9 +14,10 @@ pub(crate) struct RuntimeDir {
 impl RuntimeDir {
     /// Creates the directory and writes the plugin into it.
     pub(crate) fn create() -> Result<Self, RunnerError> {
-        // tempfile creates directories with mode 0700 on Unix, so no other user can reach the socket.
+        // Mode 0700 from the start: no other user may reach the socket, the plugin or the selection files.
         let dir = tempfile::Builder::new()
             .prefix("pytestd-")
+            .permissions(std::fs::Permissions::from_mode(0o700))
             .tempdir()
             .map_err(RunnerError::RuntimeDir)?;
         crate::plugin::install(dir.path()).map_err(RunnerError::RuntimeDir)?;
@@ -35,8 +37,6 @@ impl RuntimeDir {
 
 #[cfg(test)]
 mod tests {
-    use std::os::unix::fs::PermissionsExt;
-
     use super::*;
 
     #[test]

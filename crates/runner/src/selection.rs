@@ -48,10 +48,7 @@ fn path_of(id: &str) -> &str {
 
 fn distinct<'a>(items: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
-    items
-        .filter(|p| seen.insert(*p))
-        .map(str::to_owned)
-        .collect()
+    items.filter(|p| seen.insert(*p)).map(str::to_owned).collect()
 }
 
 #[cfg(test)]
@@ -66,9 +63,17 @@ mod tests {
     fn absolute_ids_become_relative_and_paths_are_distinct() {
         let plan = plan(
             Path::new("/proj"),
-            &ids(&["/proj/tests/a.py::t[x::y]", "tests/a.py::u", "./b.py", "/elsewhere/c.py::v"]),
+            &ids(&[
+                "/proj/tests/a.py::t[x::y]",
+                "tests/a.py::u",
+                "./b.py",
+                "/elsewhere/c.py::v",
+            ]),
         );
-        assert_eq!(plan.ids, ids(&["tests/a.py::t[x::y]", "tests/a.py::u", "b.py", "/elsewhere/c.py::v"]));
+        assert_eq!(
+            plan.ids,
+            ids(&["tests/a.py::t[x::y]", "tests/a.py::u", "b.py", "/elsewhere/c.py::v"])
+        );
         assert_eq!(plan.paths, ids(&["tests/a.py", "b.py", "/elsewhere/c.py"]));
     }
 

@@ -27,6 +27,10 @@ pub(crate) struct Facts<'a> {
     pub(crate) exit: Exit,
     /// The exit status pytest's session announced, if it got that far.
     pub(crate) session_exit: Option<i32>,
+    /// The code a test passed to `os._exit`, which the plugin announced before the interpreter ended.
+    pub(crate) exiting: Option<i32>,
+    /// The test that started last and never finished.
+    pub(crate) last_started: Option<String>,
     pub(crate) plugin_connected: bool,
     pub(crate) python: &'a str,
     pub(crate) timeout_ms: Option<u64>,
@@ -61,31 +65,81 @@ pub(crate) fn judge(facts: &Facts<'_>) -> Verdict {
         Some(Stop::Cancelled) => return verdict(RunStatus::Cancelled, Vec::new(), None),
         Some(Stop::TimedOut) => {
             let limit = facts.timeout_ms.unwrap_or_default();
-            return verdict(RunStatus::TimedOut, vec![format!("the run exceeded its timeout of {limit} ms")], None);
+            return verdict(
+                RunStatus::TimedOut,
+                vec![format!("the run exceeded its timeout of {limit} ms")],
+                None,
+            );
         }
         None => {}
     }
+    if let Some(code) = facts.exiting {
+        // The plugin sent everything before the interpreter went: the unfinished test is the one that exited.
+        let why = format!("the test called os._exit({code}), ending pytest");
+        return verdict(RunStatus::Error, vec![why.clone()], Some(why));
+    }
     if let Some(name) = &signal {
         let why = format!("pytest was killed by {name}");
-        return verdict(RunStatus::Error, vec![why.clone()], Some(why));
+        return verdict(RunStatus::Error, vec![with_last_started(why, facts)], None);
     }
     let code = exit_code.unwrap_or(-1);
     if !facts.plugin_connected {
         return verdict(RunStatus::Error, vec![not_started(facts, code)], None);
     }
     if facts.session_exit.is_none() {
-        let why = format!("pytest exited with code {code} before its session finished (the process crashed or exited)");
-        return verdict(RunStatus::Error, vec![with_tail(why.clone(), facts.tail)], Some(why));
+        let why = format!("pytest exited with code {code} before its session finished");
+        return verdict(
+            RunStatus::Error,
+            vec![with_tail(with_last_started(why, facts), facts.tail)],
+            None,
+        );
     }
     let unfinished = Some("the test did not finish".to_owned());
     match code {
         0 => verdict(RunStatus::Passed, Vec::new(), unfinished),
         1 => verdict(RunStatus::Failed, Vec::new(), unfinished),
-        5 => verdict(RunStatus::Passed, vec!["no tests were collected (pytest exit code 5)".into()], unfinished),
-        2 => verdict(RunStatus::Error, vec!["pytest was interrupted (exit code 2), for example by collection errors".into()], unfinished),
-        3 => verdict(RunStatus::Error, vec![with_tail("pytest hit an internal error (exit code 3)".into(), facts.tail)], unfinished),
-        4 => verdict(RunStatus::Error, vec![with_tail("pytest rejected its command line (exit code 4)".into(), facts.tail)], unfinished),
-        other => verdict(RunStatus::Error, vec![format!("pytest exited with unexpected code {other}")], unfinished),
+        5 => verdict(
+            RunStatus::Passed,
+            vec!["no tests were collected (pytest exit code 5)".into()],
+            unfinished,
+        ),
+        2 => verdict(
+            RunStatus::Error,
+            vec!["pytest was interrupted (exit code 2), for example by collection errors".into()],
+            unfinished,
+        ),
+        3 => verdict(
+            RunStatus::Error,
+            vec![with_tail(
+                "pytest hit an internal error (exit code 3)".into(),
+                facts.tail,
+            )],
+            unfinished,
+        ),
+        4 => verdict(
+            RunStatus::Error,
+            vec![with_tail(
+                "pytest rejected its command line (exit code 4)".into(),
+                facts.tail,
+            )],
+            unfinished,
+        ),
+        other => verdict(
+            RunStatus::Error,
+            vec![format!("pytest exited with unexpected code {other}")],
+            unfinished,
+        ),
+    }
+}
+
+/// Names the test that was running, without blaming it: results of the last few milliseconds before a hard crash
+/// may not have reached the daemon, so a later test may be the culprit.
+fn with_last_started(message: String, facts: &Facts<'_>) -> String {
+    match &facts.last_started {
+        Some(test_id) => {
+            format!("{message}; the last test known to have started is {test_id} (no result arrived for it)")
+        }
+        None => message,
     }
 }
 
@@ -94,7 +148,10 @@ fn not_started(facts: &Facts<'_>, code: i32) -> String {
     if facts.tail.iter().any(|line| line.contains("No module named pytest")) {
         return format!("pytest is not installed for {python}: install it with `{python} -m pip install pytest`");
     }
-    with_tail(format!("pytest ({python}) exited with code {code} before pytestd's plugin could report"), facts.tail)
+    with_tail(
+        format!("pytest ({python}) exited with code {code} before pytestd's plugin could report"),
+        facts.tail,
+    )
 }
 
 fn with_tail(mut message: String, tail: &VecDeque<String>) -> String {
@@ -114,6 +171,8 @@ mod tests {
             stop: None,
             exit,
             session_exit,
+            exiting: None,
+            last_started: None,
             plugin_connected: true,
             python: "py",
             timeout_ms: None,
@@ -138,9 +197,32 @@ mod tests {
         let tail = VecDeque::from(vec!["boom".to_owned()]);
         let v = judge(&facts(Exit::Code(3), None, &tail));
         assert_eq!(v.status, RunStatus::Error);
-        assert!(v.errors[0].contains("code 3") && v.errors[0].contains("boom"), "{:?}", v.errors);
+        assert!(
+            v.errors[0].contains("code 3") && v.errors[0].contains("boom"),
+            "{:?}",
+            v.errors
+        );
         let v = judge(&facts(Exit::Signal(9), None, &tail));
         assert_eq!((v.status, v.signal.as_deref()), (RunStatus::Error, Some("SIGKILL")));
+    }
+
+    #[test]
+    fn os_exit_blames_the_running_test_and_a_signal_only_names_it() {
+        let tail = VecDeque::new();
+        let mut f = facts(Exit::Code(3), None, &tail);
+        f.exiting = Some(3);
+        let v = judge(&f);
+        assert_eq!(v.status, RunStatus::Error);
+        assert!(v.unfinished.unwrap().contains("os._exit(3)"));
+        let mut f = facts(Exit::Signal(9), None, &tail);
+        f.last_started = Some("t.py::b".into());
+        let v = judge(&f);
+        assert_eq!(v.unfinished, None);
+        assert!(
+            v.errors[0].contains("SIGKILL") && v.errors[0].contains("t.py::b"),
+            "{:?}",
+            v.errors
+        );
     }
 
     #[test]

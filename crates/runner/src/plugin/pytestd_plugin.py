@@ -5,7 +5,10 @@ socket, this run's id and a secret token. Everything is read and the connection 
 test runs, so tests that clear ``os.environ`` or forbid new sockets cannot cut the stream.
 
 Messages are newline-delimited JSON (see the protocol crate's ``plugin`` module). The hot path, a passing test
-with no output, costs two short hand-formatted lines; anything else is sent in full.
+with no output, costs two short hand-formatted lines; anything else is sent in full. Lines are buffered and sent
+at most every 20 ms (when a test starts, or from a timer thread while a test runs long): a write per test would
+wake the daemon thousands of times a second and cost more than the tests. ``os._exit`` is wrapped to send what is
+buffered, and to say so, before the interpreter goes.
 """
 
 import json
@@ -28,8 +31,8 @@ _IS_XDIST_WORKER = "PYTEST_XDIST_WORKER" in os.environ
 # Captured output sent per test is bounded so a test printing gigabytes cannot flood the daemon.
 _MAX_OUTPUT = 1 << 20
 _TRUNCATED = "\n[pytestd: output truncated]\n"
-_FLUSH_EVERY = 0.02
 _FLUSH_BYTES = 1 << 16
+_FLUSH_INTERVAL = 0.02
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _quote = _dumps
@@ -51,12 +54,13 @@ class _Channel:
         if reply.get("type") != "welcome":
             raise ConnectionError("the daemon refused this run: %s" % reply.get("reason", reply))
         self._sock.settimeout(None)
+        self.pid = os.getpid()
         self._buf = []
         self._size = 0
         self._last = time.monotonic()
         self._lock = threading.Lock()
         threading.Thread(target=self._watch, name="pytestd-watchdog", daemon=True).start()
-        threading.Thread(target=self._flusher, name="pytestd-flusher", daemon=True).start()
+        threading.Thread(target=self._tick, name="pytestd-flush", daemon=True).start()
 
     def _read_line(self):
         data = b""
@@ -82,19 +86,18 @@ class _Channel:
             except OSError:
                 os._exit(70)
 
-    def _flusher(self):
-        # Bounds how long a buffered line waits when the next test is slow.
-        while not self._broken:
-            time.sleep(_FLUSH_EVERY)
-            with self._lock:
-                if self._buf:
-                    self._flush_locked()
+    def _tick(self):
+        # Sends what a long-running test left waiting (its own testStarted, the previous test's result).
+        while not self._broken and not self.finished:
+            time.sleep(_FLUSH_INTERVAL)
+            if self._buf and time.monotonic() - self._last >= _FLUSH_INTERVAL:
+                self.flush()
 
-    def send_line(self, line):
+    def send_line(self, line, soon=False):
         with self._lock:
             self._buf.append(line)
             self._size += len(line)
-            if self._size >= _FLUSH_BYTES or time.monotonic() - self._last >= _FLUSH_EVERY:
+            if self._size >= _FLUSH_BYTES or (soon and time.monotonic() - self._last >= _FLUSH_INTERVAL):
                 self._flush_locked()
 
     def send(self, msg):
@@ -134,6 +137,25 @@ def _read_selection():
 
 
 _selection = _read_selection()
+
+_real_exit = os._exit
+
+
+def _exit_reporting(code):
+    # A test that ends the interpreter skips every hook; tell the daemon, so it knows which test did it and that
+    # nothing was lost. Forked children share the socket but not the stream: they exit quietly.
+    channel = _channel
+    if channel is not None and not channel.finished and os.getpid() == channel.pid:
+        try:
+            channel.send_line('{"type":"exiting","code":%d}\n' % int(code))
+            channel.flush()
+        except Exception:  # noqa: BLE001 - exiting must never fail
+            pass
+    _real_exit(code)
+
+
+if _channel is not None:
+    os._exit = _exit_reporting
 
 # Per test: duration of phases not sent yet, so the one line that is sent carries the test's whole time.
 _unsent_duration = {}
@@ -208,7 +230,7 @@ def pytest_runtest_logstart(nodeid, location):
     line = '{"type":"testStarted","nodeid":%s' % _quote(nodeid)
     if path is not None and lineno is not None:
         line += ',"path":%s,"line":%d' % (_quote(path.replace(os.sep, "/")), lineno + 1)
-    _channel.send_line(line + "}\n")
+    _channel.send_line(line + "}\n", soon=True)
 
 
 def _captured(report, prefix):

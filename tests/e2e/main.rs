@@ -1,0 +1,18 @@
+//! End-to-end tests of pytestd: each test spawns the real binary, speaks the protocol on its stdio as an editor
+//! would, and runs real pytest on the fixture projects in tests/fixtures. Run them with `bash tests/run.sh`, which
+//! first builds the Python environment they need.
+
+// A panic is how a test fails, so tests and their harness state expectations with unwrap and expect.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod cancel;
+mod crash;
+mod errors;
+mod hostile;
+mod lifecycle;
+mod logging;
+mod outcomes;
+mod selection;
+mod spoof;
