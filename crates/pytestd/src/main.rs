@@ -15,6 +15,7 @@ mod requests;
 mod serve;
 mod service;
 mod stdin;
+mod stdio;
 
 use clap::Parser;
 

@@ -51,8 +51,8 @@ async fn serve() -> anyhow::Result<ExitCode> {
     .custom_method(MALFORMED_METHOD, Backend::malformed)
     .finish();
 
-    let (stdin, eof) = FrameGuard::new(tokio::io::stdin());
-    let server = Server::new(stdin, tokio::io::stdout(), OrderedSocket::new(socket, barriers))
+    let (stdin, eof) = FrameGuard::new(crate::stdio::input());
+    let server = Server::new(stdin, crate::stdio::output(), OrderedSocket::new(socket, barriers))
         .concurrency_level(CONCURRENCY)
         .serve(service);
     tokio::pin!(server);

@@ -5,13 +5,15 @@ socket, this run's id and a secret token. Everything is read and the connection 
 test runs, so tests that clear ``os.environ`` or forbid new sockets cannot cut the stream.
 
 Messages are newline-delimited JSON (see the protocol crate's ``plugin`` module). The hot path, a passing test
-with no output, costs two short hand-formatted lines; anything else is sent in full. Lines are buffered and sent
-at most every 20 ms (when a test starts, or from a timer thread while a test runs long): a write per test would
-wake the daemon thousands of times a second and cost more than the tests. ``os._exit`` is wrapped to send what is
-buffered, and to say so, before the interpreter goes.
+with no output, costs two short hand-formatted lines appended to a queue; anything else is sent in full. A timer
+thread sends the queue every 20 ms: a write per test would wake the daemon thousands of times a second and cost
+more than the tests. ``os._exit`` is wrapped to send what is queued, and to say so, before the interpreter goes;
+at session end everything is sent.
 """
 
+import collections
 import json
+import json.encoder
 import os
 import signal
 import socket
@@ -31,15 +33,19 @@ _IS_XDIST_WORKER = "PYTEST_XDIST_WORKER" in os.environ
 # Captured output sent per test is bounded so a test printing gigabytes cannot flood the daemon.
 _MAX_OUTPUT = 1 << 20
 _TRUNCATED = "\n[pytestd: output truncated]\n"
-_FLUSH_BYTES = 1 << 16
 _FLUSH_INTERVAL = 0.02
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_quote = _dumps
+# The C string encoder: a quoted JSON string in one call, for the per-test hot path.
+_quote = json.encoder.encode_basestring_ascii
 
 
 class _Channel:
-    """The connection to the daemon: a buffered writer plus a watchdog that ends pytest if the daemon dies."""
+    """The connection to the daemon: a buffered writer plus a watchdog that ends pytest if the daemon dies.
+
+    The test thread only appends to ``lines`` (a deque: appends are atomic); the timer thread sends them. Sending
+    pops and writes under one lock, so lines keep their order whichever thread sends.
+    """
 
     def __init__(self, path, run_id, token):
         self.finished = False
@@ -55,9 +61,7 @@ class _Channel:
             raise ConnectionError("the daemon refused this run: %s" % reply.get("reason", reply))
         self._sock.settimeout(None)
         self.pid = os.getpid()
-        self._buf = []
-        self._size = 0
-        self._last = time.monotonic()
+        self.lines = collections.deque()
         self._lock = threading.Lock()
         threading.Thread(target=self._watch, name="pytestd-watchdog", daemon=True).start()
         threading.Thread(target=self._tick, name="pytestd-flush", daemon=True).start()
@@ -87,37 +91,25 @@ class _Channel:
                 os._exit(70)
 
     def _tick(self):
-        # Sends what a long-running test left waiting (its own testStarted, the previous test's result).
         while not self._broken and not self.finished:
             time.sleep(_FLUSH_INTERVAL)
-            if self._buf and time.monotonic() - self._last >= _FLUSH_INTERVAL:
+            if self.lines:
                 self.flush()
 
-    def send_line(self, line, soon=False):
-        with self._lock:
-            self._buf.append(line)
-            self._size += len(line)
-            if self._size >= _FLUSH_BYTES or (soon and time.monotonic() - self._last >= _FLUSH_INTERVAL):
-                self._flush_locked()
-
     def send(self, msg):
-        self.send_line(_dumps(msg) + "\n")
+        self.lines.append(_dumps(msg) + "\n")
 
     def flush(self):
         with self._lock:
-            self._flush_locked()
-
-    def _flush_locked(self):
-        self._last = time.monotonic()
-        if not self._buf or self._broken:
-            return
-        data = "".join(self._buf).encode("utf-8", "surrogateescape")
-        self._buf = []
-        self._size = 0
-        try:
-            self._sock.sendall(data)
-        except OSError:
-            self._broken = True
+            lines = self.lines
+            count = len(lines)
+            if not count or self._broken:
+                return
+            data = "".join([lines.popleft() for _ in range(count)]).encode("utf-8", "surrogateescape")
+            try:
+                self._sock.sendall(data)
+            except OSError:
+                self._broken = True
 
 
 _channel = None
@@ -147,7 +139,7 @@ def _exit_reporting(code):
     channel = _channel
     if channel is not None and not channel.finished and os.getpid() == channel.pid:
         try:
-            channel.send_line('{"type":"exiting","code":%d}\n' % int(code))
+            channel.send({"type": "exiting", "code": int(code)})
             channel.flush()
         except Exception:  # noqa: BLE001 - exiting must never fail
             pass
@@ -159,6 +151,7 @@ if _channel is not None:
 
 # Per test: duration of phases not sent yet, so the one line that is sent carries the test's whole time.
 _unsent_duration = {}
+_unsent_get = _unsent_duration.get
 
 
 def pytest_configure(config):
@@ -223,14 +216,22 @@ def pytest_collectreport(report):
         _channel.send({"type": "collectError", "nodeid": report.nodeid, "longrepr": str(report.longrepr)})
 
 
+_quoted_paths = {}
+
+
 def pytest_runtest_logstart(nodeid, location):
-    if _channel is None:
+    channel = _channel
+    if channel is None:
         return
     path, lineno = location[0], location[1]
-    line = '{"type":"testStarted","nodeid":%s' % _quote(nodeid)
-    if path is not None and lineno is not None:
-        line += ',"path":%s,"line":%d' % (_quote(path.replace(os.sep, "/")), lineno + 1)
-    _channel.send_line(line + "}\n", soon=True)
+    if path is None or lineno is None:
+        channel.lines.append('{"type":"testStarted","nodeid":%s}\n' % _quote(nodeid))
+    else:
+        quoted = _quoted_paths.get(path)
+        if quoted is None:
+            quoted = _quoted_paths[path] = _quote(path.replace(os.sep, "/"))
+        channel.lines.append('{"type":"testStarted","nodeid":%s,"path":%s,"line":%d}\n'
+                             % (_quote(nodeid), quoted, lineno + 1))
 
 
 def _captured(report, prefix):
@@ -255,35 +256,37 @@ def _message(report):
 
 
 def pytest_runtest_logreport(report):
-    if _channel is None:
+    channel = _channel
+    if channel is None:
         return
     nodeid = report.nodeid
-    duration = _unsent_duration.pop(nodeid, 0.0) + (report.duration or 0.0)
-    wasxfail = getattr(report, "wasxfail", None)
-    last = report.when == "teardown"
-    stdout = _captured(report, "Captured stdout") if last else ""
-    stderr = _captured(report, "Captured stderr") if last else ""
-    if report.passed and wasxfail is None and not stdout and not stderr:
-        if not last:
-            _unsent_duration[nodeid] = duration
+    attrs = report.__dict__
+    if report.outcome == "passed" and "wasxfail" not in attrs:
+        # The hot path: a passing phase. Setup and call only add their time; a quiet teardown ends the test.
+        if report.when != "teardown":
+            _unsent_duration[nodeid] = _unsent_get(nodeid, 0.0) + report.duration
             return
-        _channel.send_line('{"type":"report","nodeid":%s,"when":"teardown","outcome":"passed","duration":%r}\n'
-                           % (_quote(nodeid), duration))
-        return
+        if not report.sections:
+            channel.lines.append('{"type":"report","nodeid":%s,"when":"teardown","outcome":"passed","duration":%r}\n'
+                                 % (_quote(nodeid), _unsent_duration.pop(nodeid, 0.0) + report.duration))
+            return
     msg = {"type": "report", "nodeid": nodeid, "when": report.when, "outcome": report.outcome,
-           "duration": duration}
-    if wasxfail is not None:
-        msg["wasxfail"] = str(wasxfail)
+           "duration": _unsent_duration.pop(nodeid, 0.0) + (report.duration or 0.0)}
+    if "wasxfail" in attrs:
+        msg["wasxfail"] = str(attrs["wasxfail"])
     message = _message(report)
     if message:
         msg["message"] = message
     if report.failed:
         msg["longrepr"] = report.longreprtext
-    if stdout:
-        msg["stdout"] = stdout
-    if stderr:
-        msg["stderr"] = stderr
-    _channel.send(msg)
+    if report.when == "teardown" and report.sections:
+        stdout = _captured(report, "Captured stdout")
+        stderr = _captured(report, "Captured stderr")
+        if stdout:
+            msg["stdout"] = stdout
+        if stderr:
+            msg["stderr"] = stderr
+    channel.send(msg)
 
 
 @pytest.hookimpl(trylast=True)
