@@ -22,6 +22,13 @@ pub struct Settings {
     /// Time between SIGTERM and SIGKILL when a run is stopped, in milliseconds (default 2000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kill_grace_ms: Option<u64>,
+    /// Time limit for runs that set no `timeoutMs` of their own, in milliseconds (default: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// Memory limit for runs that set no `memoryLimitBytes` of their own: RSS summed over the run's process group
+    /// (default: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_limit_bytes: Option<u64>,
     /// Arguments added to every pytest command line, before the run's own `args`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pytest_args: Option<Vec<String>>,

@@ -28,6 +28,9 @@ pub struct RunTestsParams {
     /// Time limit for the whole run in milliseconds; the run ends with status `timedOut` past it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
+    /// Memory limit: RSS summed over the run's process group, in bytes; a run over it is killed (status `error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_limit_bytes: Option<u64>,
 }
 
 /// How a run ended.
@@ -174,6 +177,16 @@ impl Summary {
     }
 }
 
+/// What a run's process group used, from samples taken while it ran.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resources {
+    /// Highest resident memory seen, summed over the process group, in bytes.
+    pub peak_rss_bytes: u64,
+    /// CPU time (user + system) of the group's processes, their reaped children included, in milliseconds.
+    pub cpu_ms: u64,
+}
+
 /// The response to `runTests`, sent when the run ends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -197,6 +210,8 @@ pub struct RunTestsResult {
     pub duration_ms: u64,
     /// Time spent waiting for a slot, in milliseconds.
     pub queued_ms: u64,
+    /// Memory and CPU the run used.
+    pub resources: Resources,
 }
 
 /// Parameters of `cancelRun`.
@@ -259,6 +274,28 @@ pub struct RunInfo {
     pub test_count: u64,
     /// Time since the request arrived, in milliseconds.
     pub elapsed_ms: u64,
+    /// Resident memory of the process group at the last sample, in bytes.
+    pub rss_bytes: u64,
+    /// Highest resident memory seen so far, in bytes.
+    pub peak_rss_bytes: u64,
+    /// CPU time used so far, in milliseconds.
+    pub cpu_ms: u64,
+}
+
+/// A run that ended badly, kept so a client can see what went wrong across runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunFailure {
+    /// The run.
+    pub run_id: String,
+    /// Its project directory.
+    pub cwd: String,
+    /// `error` or `timedOut`.
+    pub status: RunStatus,
+    /// Why, in a sentence.
+    pub reason: String,
+    /// How long ago it ended, in milliseconds.
+    pub ended_ms_ago: u64,
 }
 
 /// The response to `listRuns`.
@@ -273,6 +310,8 @@ pub struct ListRunsResult {
     pub running: u32,
     /// Runs waiting for a slot.
     pub queued: u32,
+    /// The most recent runs that crashed, failed to start, were killed or timed out; newest first.
+    pub recent_failures: Vec<RunFailure>,
 }
 
 #[cfg(test)]

@@ -22,6 +22,10 @@ pub struct RunnerConfig {
     pub max_queued: u32,
     /// Time between SIGTERM and SIGKILL.
     pub kill_grace: Duration,
+    /// Time limit for runs that set none.
+    pub default_timeout: Option<Duration>,
+    /// Memory limit (group RSS, bytes) for runs that set none.
+    pub default_memory_limit: Option<u64>,
     /// Arguments given to every pytest before the run's own.
     pub pytest_args: Vec<String>,
     /// Environment for every run, under the run's own.
@@ -35,6 +39,8 @@ impl Default for RunnerConfig {
             max_parallel: 4,
             max_queued: 1024,
             kill_grace: Duration::from_millis(2000),
+            default_timeout: None,
+            default_memory_limit: None,
             pytest_args: Vec::new(),
             env: BTreeMap::new(),
         }
@@ -68,6 +74,12 @@ impl RunnerConfig {
         }
         if let Some(ms) = settings.kill_grace_ms {
             next.kill_grace = Duration::from_millis(ms);
+        }
+        if let Some(ms) = settings.timeout_ms {
+            next.default_timeout = Some(Duration::from_millis(ms));
+        }
+        if let Some(bytes) = settings.memory_limit_bytes {
+            next.default_memory_limit = Some(bytes);
         }
         if let Some(args) = &settings.pytest_args {
             next.pytest_args = args.clone();

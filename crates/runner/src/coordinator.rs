@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use pytestd_protocol::config::Settings;
 use pytestd_protocol::runs::{
-    CancelState, ListRunsResult, RunInfo, RunState, RunStatus, RunTestsParams, RunTestsResult,
+    CancelState, ListRunsResult, RunFailure, RunInfo, RunState, RunStatus, RunTestsParams, RunTestsResult,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -20,6 +20,7 @@ use crate::config::RunnerConfig;
 use crate::error::RunnerError;
 use crate::events::RunEvent;
 use crate::instance::{Instance, InstanceCommand, InstanceHandle, Progress, Shared};
+use crate::monitor::Monitor;
 use crate::result_server::{ResultServer, Routes};
 use crate::runtime_dir::RuntimeDir;
 
@@ -30,6 +31,8 @@ pub type RunSpec = RunTestsParams;
 const EVENT_BUFFER: usize = 256;
 /// How many finished run ids are remembered, so a late cancel answers "alreadyFinished".
 const REMEMBERED_FINISHED: usize = 4096;
+/// How many recent failures `listRuns` shows.
+const REMEMBERED_FAILURES: usize = 32;
 
 enum Command {
     Submit {
@@ -81,12 +84,15 @@ impl Coordinator {
         let runtime = RuntimeDir::create()?;
         let routes = Routes::default();
         let server = ResultServer::bind(&runtime.socket_path(), routes.clone()).map_err(RunnerError::RuntimeDir)?;
+        let monitor = Monitor::default();
+        let sampler = monitor.start();
         let shared = Arc::new(Shared {
             routes,
             paths: Paths {
                 socket: runtime.socket_path(),
                 runtime: runtime.path().to_owned(),
             },
+            monitor,
         });
         let (tx, rx) = mpsc::unbounded_channel();
         let actor = Actor {
@@ -98,6 +104,8 @@ impl Coordinator {
             finished: Recent::default(),
             shutdown_waiters: None,
             self_tx: tx.downgrade(),
+            failures: VecDeque::new(),
+            _sampler: AbortOnDrop(sampler),
             _server: server,
             _runtime: runtime,
         };
@@ -204,6 +212,9 @@ struct Actor {
     finished: Recent,
     shutdown_waiters: Option<Vec<oneshot::Sender<()>>>,
     self_tx: mpsc::WeakUnboundedSender<Command>,
+    /// Recent runs that ended in error or timed out, newest last.
+    failures: VecDeque<Failure>,
+    _sampler: AbortOnDrop,
     // Declared last so they are dropped last: the socket and directory outlive every run of this actor.
     _server: ResultServer,
     _runtime: RuntimeDir,
@@ -350,6 +361,9 @@ impl Actor {
 
     fn complete(&mut self, run_id: &str, result: RunTestsResult) {
         if let Some(entry) = self.runs.remove(run_id) {
+            if matches!(result.status, RunStatus::Error | RunStatus::TimedOut) {
+                self.remember_failure(run_id, entry.cwd.clone(), &result);
+            }
             let _ = entry.result_tx.send(result);
         }
         self.finished.insert(run_id.to_owned());
@@ -360,6 +374,23 @@ impl Actor {
         }
     }
 
+    fn remember_failure(&mut self, run_id: &str, cwd: String, result: &RunTestsResult) {
+        let reason = result
+            .errors
+            .last()
+            .map_or_else(|| "no reason was recorded".to_owned(), |e| first_line(e).to_owned());
+        self.failures.push_back(Failure {
+            run_id: run_id.to_owned(),
+            cwd,
+            status: result.status,
+            reason,
+            ended: Instant::now(),
+        });
+        if self.failures.len() > REMEMBERED_FAILURES {
+            self.failures.pop_front();
+        }
+    }
+
     fn list(&self) -> ListRunsResult {
         let info = |run_id: &String, entry: &Entry, state| RunInfo {
             run_id: run_id.clone(),
@@ -367,7 +398,10 @@ impl Actor {
             cwd: entry.cwd.clone(),
             pid: Some(entry.progress.pid.load(Ordering::Relaxed)).filter(|pid| *pid != 0),
             test_count: entry.progress.tests.load(Ordering::Relaxed),
-            elapsed_ms: u64::try_from(entry.submitted.elapsed().as_millis()).unwrap_or(u64::MAX),
+            elapsed_ms: millis(entry.submitted.elapsed()),
+            rss_bytes: entry.progress.rss_bytes.load(Ordering::Relaxed),
+            peak_rss_bytes: entry.progress.peak_rss_bytes.load(Ordering::Relaxed),
+            cpu_ms: entry.progress.cpu_ms.load(Ordering::Relaxed),
         };
         let mut running: Vec<_> = self.runs.iter().filter(|(_, e)| e.waiting.is_none()).collect();
         running.sort_by_key(|(_, e)| e.submitted);
@@ -385,6 +419,18 @@ impl Actor {
             max_parallel: self.config.max_parallel,
             running: self.running,
             queued: u32::try_from(self.queue.len()).unwrap_or(u32::MAX),
+            recent_failures: self
+                .failures
+                .iter()
+                .rev()
+                .map(|f| RunFailure {
+                    run_id: f.run_id.clone(),
+                    cwd: f.cwd.clone(),
+                    status: f.status,
+                    reason: f.reason.clone(),
+                    ended_ms_ago: millis(f.ended.elapsed()),
+                })
+                .collect(),
         }
     }
 
@@ -426,6 +472,32 @@ fn crashed(run_id: &str, why: &str) -> RunTestsResult {
         errors: vec![format!("internal error in pytestd: {why}")],
         duration_ms: 0,
         queued_ms: 0,
+        resources: Default::default(),
+    }
+}
+
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
+}
+
+struct Failure {
+    run_id: String,
+    cwd: String,
+    status: RunStatus,
+    reason: String,
+    ended: Instant,
+}
+
+/// Aborts a background task when the actor that owns it ends.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use pytestd_protocol::notifications::Stream;
 use pytestd_protocol::plugin::PluginMessage;
-use pytestd_protocol::runs::{Location, RunStatus, RunTestsParams, RunTestsResult};
+use pytestd_protocol::runs::{Location, Resources, RunStatus, RunTestsParams, RunTestsResult};
 use tokio::io::BufReader;
 use tokio::sync::mpsc;
 use tokio::time::sleep_until;
@@ -21,6 +21,7 @@ use crate::command::{self, Paths};
 use crate::config::RunnerConfig;
 use crate::events::RunEvent;
 use crate::lines::{LineReader, MAX_OUTPUT_LINE};
+use crate::monitor::Monitor;
 use crate::outcome::Tally;
 use crate::process::{self, ProcessGroup};
 use crate::result_server::Routes;
@@ -38,6 +39,13 @@ const TAIL_LINES: usize = 30;
 pub(crate) enum InstanceCommand {
     /// Stop the run: SIGTERM to the group, SIGKILL after the grace; a second cancel kills at once.
     Cancel,
+    /// The group's memory is over the run's limit: kill it now.
+    MemoryLimit {
+        /// The limit, in bytes.
+        limit: u64,
+        /// What was measured, in bytes.
+        rss: u64,
+    },
 }
 
 /// What others hold of a running instance.
@@ -58,6 +66,18 @@ impl InstanceHandle {
 pub(crate) struct Progress {
     pub(crate) pid: AtomicU32,
     pub(crate) tests: AtomicU64,
+    pub(crate) rss_bytes: AtomicU64,
+    pub(crate) peak_rss_bytes: AtomicU64,
+    pub(crate) cpu_ms: AtomicU64,
+}
+
+impl Progress {
+    pub(crate) fn resources(&self) -> Resources {
+        Resources {
+            peak_rss_bytes: self.peak_rss_bytes.load(Ordering::Relaxed),
+            cpu_ms: self.cpu_ms.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// Everything shared by all instances of a daemon.
@@ -65,6 +85,7 @@ pub(crate) struct Progress {
 pub(crate) struct Shared {
     pub(crate) routes: Routes,
     pub(crate) paths: Paths,
+    pub(crate) monitor: Monitor,
 }
 
 /// An instance not started yet: waiting in the queue, or about to be spawned.
@@ -73,6 +94,7 @@ pub(crate) struct Instance {
     params: RunTestsParams,
     config: RunnerConfig,
     token: String,
+    handle: InstanceHandle,
     mailbox: mpsc::UnboundedReceiver<InstanceCommand>,
     events: mpsc::Sender<RunEvent>,
     progress: Arc<Progress>,
@@ -89,19 +111,21 @@ impl Instance {
         shared: Arc<Shared>,
     ) -> (InstanceHandle, Arc<Progress>, Self) {
         let (tx, mailbox) = mpsc::unbounded_channel();
+        let handle = InstanceHandle { mailbox: tx };
         let progress = Arc::new(Progress::default());
         let instance = Self {
             run_id,
             params,
             config,
             token: uuid::Uuid::new_v4().simple().to_string(),
+            handle: handle.clone(),
             mailbox,
             events,
             progress: progress.clone(),
             shared,
             submitted: Instant::now(),
         };
-        (InstanceHandle { mailbox: tx }, progress, instance)
+        (handle, progress, instance)
     }
 
     /// Tells the requester it waits at `position` (the channel is fresh, so this never blocks).
@@ -132,6 +156,7 @@ impl Instance {
             params,
             config,
             token,
+            handle,
             mut mailbox,
             events,
             progress,
@@ -156,6 +181,8 @@ impl Instance {
         };
         let pid = child.id().unwrap_or_default();
         progress.pid.store(pid, Ordering::Relaxed);
+        let memory_limit = params.memory_limit_bytes.or(config.default_memory_limit);
+        let _watch = shared.monitor.watch(group.id(), progress.clone(), memory_limit, handle);
         outbox.push(RunEvent::Started {
             pid,
             args: command.display_args(),
@@ -176,7 +203,8 @@ impl Instance {
         let mut plugin_open = true;
         let mut mailbox_open = true;
         let mut state = RunState::default();
-        let timeout_at = params.timeout_ms.map(|t| started + Duration::from_millis(t));
+        let timeout = params.timeout_ms.map(Duration::from_millis).or(config.default_timeout);
+        let timeout_at = timeout.map(|t| started + t);
         let mut kill_at: Option<Instant> = None;
         let mut exit: Option<ExitStatus> = None;
         let mut drain_until: Option<Instant> = None;
@@ -198,6 +226,17 @@ impl Instance {
                         } else {
                             state.stop = Some(Stop::Cancelled);
                             kill_at = Some(stop_group(&group, &config, &mut outbox, "cancelled"));
+                        }
+                    }
+                    Some(InstanceCommand::MemoryLimit { limit, rss }) => {
+                        if !matches!(state.stop, Some(Stop::MemoryLimit { .. })) {
+                            // Memory can grow fast: no grace period, the group dies now.
+                            state.stop = Some(Stop::MemoryLimit { limit, rss });
+                            outbox.push(RunEvent::Log(format!(
+                                "memory {rss} bytes over the limit of {limit} bytes: killing the process group"
+                            )));
+                            group.kill();
+                            kill_at = None;
                         }
                     }
                     // Every handle is gone: nobody can cancel any more, the run just goes on.
@@ -240,7 +279,14 @@ impl Instance {
                     }
                 }
                 message = plugin_rx.recv(), if plugin_open && reading => match message {
-                    Some(message) => state.on_plugin(message, &mut outbox, &progress),
+                    Some(message) => {
+                        let finishing = matches!(message, PluginMessage::SessionFinish { .. });
+                        state.on_plugin(message, &mut outbox, &progress);
+                        if finishing {
+                            // The last look at the group while it is whole, for the run's resource figures.
+                            shared.monitor.sample_group(group.id()).await;
+                        }
+                    }
                     None => plugin_open = false,
                 },
                 line = next_line(&mut stdout), if stdout.is_some() && reading => {
@@ -267,7 +313,8 @@ impl Instance {
             last_started: state.tally.last_running(),
             plugin_connected: state.connected,
             python: &python,
-            timeout_ms: params.timeout_ms,
+            timeout_ms: timeout.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+            peak_rss: progress.peak_rss_bytes.load(Ordering::Relaxed),
             tail: &state.tail,
         });
         for result in state.tally.finish_running(verdict.unfinished.as_deref()) {
@@ -286,6 +333,7 @@ impl Instance {
             errors,
             duration_ms: ms(started.elapsed()),
             queued_ms,
+            resources: progress.resources(),
         };
         outbox.finish(result).await
     }
@@ -494,6 +542,7 @@ fn empty_result(run_id: &str, status: RunStatus, queued_ms: u64, errors: Vec<Str
         errors,
         duration_ms: 0,
         queued_ms,
+        resources: Resources::default(),
     }
 }
 

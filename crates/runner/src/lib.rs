@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 mod instance;
 mod lines;
+mod monitor;
 mod outcome;
 mod plugin;
 mod process;

@@ -15,6 +15,11 @@ pub(crate) struct ProcessGroup {
 }
 
 impl ProcessGroup {
+    /// The group's id (the leader's pid).
+    pub(crate) fn id(&self) -> i32 {
+        self.pgid.as_raw()
+    }
+
     /// Asks every process in the group to stop.
     pub(crate) fn terminate(&self) {
         self.signal(Signal::SIGTERM);

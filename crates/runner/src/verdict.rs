@@ -12,6 +12,11 @@ use crate::process::signal_name;
 pub(crate) enum Stop {
     Cancelled,
     TimedOut,
+    /// The group's memory went over `limit` bytes; `rss` is what was measured.
+    MemoryLimit {
+        limit: u64,
+        rss: u64,
+    },
 }
 
 /// How pytest's process ended.
@@ -34,6 +39,8 @@ pub(crate) struct Facts<'a> {
     pub(crate) plugin_connected: bool,
     pub(crate) python: &'a str,
     pub(crate) timeout_ms: Option<u64>,
+    /// Highest memory seen for the group, in bytes.
+    pub(crate) peak_rss: u64,
     /// pytest's last lines of output.
     pub(crate) tail: &'a VecDeque<String>,
 }
@@ -70,6 +77,14 @@ pub(crate) fn judge(facts: &Facts<'_>) -> Verdict {
                 vec![format!("the run exceeded its timeout of {limit} ms")],
                 None,
             );
+        }
+        Some(Stop::MemoryLimit { limit, rss }) => {
+            let why = format!(
+                "the run used {} of memory, over its limit of {} (memoryLimitBytes); pytest was killed",
+                bytes(rss.max(facts.peak_rss)),
+                bytes(limit)
+            );
+            return verdict(RunStatus::Error, vec![why.clone()], Some(why));
         }
         None => {}
     }
@@ -143,6 +158,14 @@ fn with_last_started(message: String, facts: &Facts<'_>) -> String {
     }
 }
 
+/// Bytes in a readable unit, exact enough to compare with a limit.
+fn bytes(n: u64) -> String {
+    const MIB: f64 = 1024.0 * 1024.0;
+    #[allow(clippy::cast_precision_loss)]
+    let mib = n as f64 / MIB;
+    format!("{mib:.1} MiB ({n} bytes)")
+}
+
 fn not_started(facts: &Facts<'_>, code: i32) -> String {
     let python = facts.python;
     if facts.tail.iter().any(|line| line.contains("No module named pytest")) {
@@ -176,6 +199,7 @@ mod tests {
             plugin_connected: true,
             python: "py",
             timeout_ms: None,
+            peak_rss: 0,
             tail,
         }
     }
@@ -220,6 +244,24 @@ mod tests {
         assert_eq!(v.unfinished, None);
         assert!(
             v.errors[0].contains("SIGKILL") && v.errors[0].contains("t.py::b"),
+            "{:?}",
+            v.errors
+        );
+    }
+
+    #[test]
+    fn a_memory_kill_names_the_limit_and_the_peak() {
+        let tail = VecDeque::new();
+        let mut f = facts(Exit::Signal(9), None, &tail);
+        f.stop = Some(Stop::MemoryLimit {
+            limit: 100 << 20,
+            rss: 150 << 20,
+        });
+        f.peak_rss = 160 << 20;
+        let v = judge(&f);
+        assert_eq!(v.status, RunStatus::Error);
+        assert!(
+            v.errors[0].contains("100.0 MiB") && v.errors[0].contains("160.0 MiB"),
             "{:?}",
             v.errors
         );
