@@ -97,13 +97,18 @@ def time_pytestd(daemon, root, ids, expected):
     return elapsed
 
 
+def add_binary_args(parser):
+    """The options every benchmark shares: which pytestd and which Python."""
+    parser.add_argument("--pytestd", default=os.path.join(REPO, "target", "release", "pytestd"))
+    venv_python = os.path.join(REPO, "target", "test-venv", "bin", "python")
+    parser.add_argument("--python", default=os.environ.get("PYTESTD_TEST_PYTHON", venv_python))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=30000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--pytestd", default=os.path.join(REPO, "target", "release", "pytestd"))
-    parser.add_argument("--python", default=os.environ.get("PYTESTD_TEST_PYTHON",
-                                                           os.path.join(REPO, "target", "test-venv", "bin", "python")))
+    add_binary_args(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as root:
         ids = make_suite(root, args.tests)

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Measures how fast pytestd answers cancelRun while 1000 runTests are pending (4 running, the rest queued).
+
+Each cancel is timed from writing the request to reading its response; the runs being cancelled are queued ones
+(taken from the back of the queue, the worst case for a FIFO) and running ones. Reports median, p99 and worst.
+Afterwards every run is cancelled and each runTests must be answered exactly once.
+
+Usage: python3 tests/bench/cancel_latency.py [--pending 1000] [--cancels 200] [--pytestd PATH] [--python PY]
+Target (see README): every cancelRun answered in < 10 ms.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from overhead import Daemon, add_binary_args  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pending", type=int, default=1000)
+    parser.add_argument("--cancels", type=int, default=200)
+    add_binary_args(parser)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as root:
+        with open(os.path.join(root, "test_wait.py"), "w") as f:
+            f.write("import time\n\ndef test_waits():\n    time.sleep(600)\n")
+        open(os.path.join(root, "pytest.ini"), "w").write("[pytest]\n")
+        daemon = Daemon(args.pytestd, args.python)
+        daemon.next_id += 1
+        daemon.send({"jsonrpc": "2.0", "method": "workspace/didChangeConfiguration",
+                     "params": {"settings": {"pytestd": {"maxParallel": 4, "maxQueued": args.pending,
+                                                          "killGraceMs": 200}}}})
+        run_ids = ["run-%05d" % i for i in range(args.pending)]
+        request_ids = {}
+        for run_id in run_ids:
+            daemon.next_id += 1
+            request_ids[daemon.next_id] = run_id
+            daemon.send({"jsonrpc": "2.0", "id": daemon.next_id, "method": "runTests",
+                         "params": {"cwd": root, "runId": run_id}})
+        answered = {}
+        started = queued = 0
+        # Measure in the steady state: every run admitted, announced and its notifications read.
+        while started < 4 or queued < args.pending - 4:
+            msg = daemon.recv()
+            if msg.get("method") == "runStarted":
+                started += 1
+            elif msg.get("method") == "runQueued":
+                queued += 1
+            elif msg.get("id") in request_ids:
+                answered[msg["id"]] = msg
+        latencies = []
+        # Queued runs from the back of the queue, then the running ones.
+        targets = run_ids[::-1][: max(0, args.cancels - 4)] + run_ids[:4]
+        for run_id in targets:
+            daemon.next_id += 1
+            cancel_id = daemon.next_id
+            start = time.perf_counter()
+            daemon.send({"jsonrpc": "2.0", "id": cancel_id, "method": "cancelRun", "params": {"runId": run_id}})
+            while True:
+                msg = daemon.recv()
+                if msg.get("id") == cancel_id:
+                    break
+                if msg.get("id") in request_ids:
+                    answered.setdefault(msg["id"], msg)
+            latencies.append((time.perf_counter() - start) * 1000)
+            if "error" in msg:
+                sys.exit("cancelRun failed: %s" % msg)
+        for run_id in run_ids:
+            daemon.next_id += 1
+            daemon.send({"jsonrpc": "2.0", "id": daemon.next_id, "method": "cancelRun", "params": {"runId": run_id}})
+        deadline = time.time() + 120
+        while len(answered) < len(request_ids) and time.time() < deadline:
+            msg = daemon.recv()
+            if msg.get("id") in request_ids:
+                if msg["id"] in answered and answered[msg["id"]] is not msg:
+                    sys.exit("runTests %s answered twice" % msg["id"])
+                answered[msg["id"]] = msg
+        daemon.close()
+    slowest = sorted(range(len(latencies)), key=lambda i: latencies[i])[-5:]
+    print("slowest: " + ", ".join("#%d %s %.2f ms" % (i, targets[i], latencies[i]) for i in slowest))
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    print("cancelRun with %d runTests pending: %d cancels, median %.2f ms, p99 %.2f ms, worst %.2f ms" % (
+        args.pending, len(latencies), statistics.median(latencies), p99, latencies[-1]))
+    print("runTests answered: %d of %d" % (len(answered), len(request_ids)))
+    if len(answered) != len(request_ids):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
