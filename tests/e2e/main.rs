@@ -8,6 +8,7 @@
 mod support;
 
 mod cancel;
+mod coordinator;
 mod crash;
 mod errors;
 mod hostile;

@@ -6,9 +6,11 @@ use pytestd_protocol::notifications::{
     RunFinished, RunOutput, RunQueued, RunStarted, TestResultNotification, TestStarted,
 };
 use pytestd_runner::RunEvent;
-use tower_lsp_server::ls_types::notification::Notification;
-use tower_lsp_server::ls_types::MessageType;
+use tower_lsp_server::ls_types::notification::{LogMessage, Notification};
+use tower_lsp_server::ls_types::{LogMessageParams, MessageType};
 use tower_lsp_server::Client;
+
+use crate::ordered::Barriers;
 
 macro_rules! notification {
     ($name:ident, $params:ty, $method:expr) => {
@@ -30,14 +32,16 @@ notification!(RunFinishedN, RunFinished, methods::RUN_FINISHED);
 /// Sends one run's events to the client.
 pub(crate) struct RunNotifier<'a> {
     client: &'a Client,
+    barriers: &'a Barriers,
     run_id: String,
     prefix: String,
 }
 
 impl<'a> RunNotifier<'a> {
-    pub(crate) fn new(client: &'a Client, run_id: &str) -> Self {
+    pub(crate) fn new(client: &'a Client, barriers: &'a Barriers, run_id: &str) -> Self {
         Self {
             client,
+            barriers,
             run_id: run_id.to_owned(),
             prefix: prefix(run_id),
         }
@@ -49,33 +53,24 @@ impl<'a> RunNotifier<'a> {
         match event {
             RunEvent::Queued { position } => {
                 self.log(&format!("pytestd: queued at position {position}")).await;
-                self.client
-                    .send_notification::<RunQueuedN>(RunQueued { run_id, position })
-                    .await;
+                self.notify::<RunQueuedN>(RunQueued { run_id, position }).await;
             }
             RunEvent::Started { pid, args } => {
-                self.client
-                    .send_notification::<RunStartedN>(RunStarted { run_id, pid, args })
-                    .await;
+                self.notify::<RunStartedN>(RunStarted { run_id, pid, args }).await;
             }
             RunEvent::TestStarted { test_id } => {
-                self.client
-                    .send_notification::<TestStartedN>(TestStarted { run_id, test_id })
-                    .await;
+                self.notify::<TestStartedN>(TestStarted { run_id, test_id }).await;
             }
             RunEvent::TestResult(result) => {
-                self.client
-                    .send_notification::<TestResultN>(TestResultNotification {
-                        run_id,
-                        result: *result,
-                    })
-                    .await;
+                self.notify::<TestResultN>(TestResultNotification {
+                    run_id,
+                    result: *result,
+                })
+                .await;
             }
             RunEvent::Output { stream, text } => {
                 self.log(&text).await;
-                self.client
-                    .send_notification::<RunOutputN>(RunOutput { run_id, stream, text })
-                    .await;
+                self.notify::<RunOutputN>(RunOutput { run_id, stream, text }).await;
             }
             RunEvent::Log(text) => self.log(&format!("pytestd: {text}")).await,
             RunEvent::Finished {
@@ -83,22 +78,27 @@ impl<'a> RunNotifier<'a> {
                 summary,
                 duration_ms,
             } => {
-                self.client
-                    .send_notification::<RunFinishedN>(RunFinished {
-                        run_id,
-                        status,
-                        summary,
-                        duration_ms,
-                    })
-                    .await;
+                self.notify::<RunFinishedN>(RunFinished {
+                    run_id,
+                    status,
+                    summary,
+                    duration_ms,
+                })
+                .await;
             }
         }
     }
 
+    async fn notify<N: Notification>(&self, params: N::Params) {
+        self.barriers.notify::<N>(self.client, params).await;
+    }
+
     async fn log(&self, line: &str) {
-        self.client
-            .log_message(MessageType::LOG, format!("{}{line}", self.prefix))
-            .await;
+        let message = LogMessageParams {
+            typ: MessageType::LOG,
+            message: format!("{}{line}", self.prefix),
+        };
+        self.notify::<LogMessage>(message).await;
     }
 }
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use futures::stream::{SplitSink, SplitStream};
 use futures::{Sink, Stream, StreamExt};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tower_lsp_server::jsonrpc::{Request, Response};
 use tower_lsp_server::ls_types::notification::Notification;
 use tower_lsp_server::{Client, ClientSocket, Loopback};
@@ -32,11 +32,22 @@ impl Notification for BarrierNotification {
     const METHOD: &'static str = BARRIER_METHOD;
 }
 
-/// Barriers waiting for the writer, by id.
-#[derive(Clone, Default)]
+/// Barriers waiting for the writer, by id; and whether notifications can still be written at all.
+#[derive(Clone)]
 pub(crate) struct Barriers {
     waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<()>>>>,
     next: Arc<AtomicU64>,
+    closed: Arc<watch::Sender<bool>>,
+}
+
+impl Default for Barriers {
+    fn default() -> Self {
+        Self {
+            waiting: Arc::default(),
+            next: Arc::default(),
+            closed: Arc::new(watch::channel(false).0),
+        }
+    }
 }
 
 impl Barriers {
@@ -48,12 +59,39 @@ impl Barriers {
     pub(crate) async fn wait(&self, client: &Client) {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
-        self.lock().insert(id, tx);
-        client.send_notification::<BarrierNotification>(id).await;
+        {
+            let mut waiting = self.lock();
+            if *self.closed.borrow() {
+                return;
+            }
+            waiting.insert(id, tx);
+        }
+        self.notify::<BarrierNotification>(client, id).await;
         if tokio::time::timeout(BARRIER_TIMEOUT, rx).await.is_err() {
             tracing::warn!("notification barrier timed out");
         }
         self.lock().remove(&id);
+    }
+
+    /// No more notifications will be written (stdin ended, and tower-lsp-server stops the client stream with it):
+    /// lets every barrier go, so the responses still pending can be written.
+    pub(crate) fn close(&self) {
+        let mut waiting = self.lock();
+        self.closed.send_replace(true);
+        waiting.clear();
+    }
+
+    /// Sends a notification, unless notifications can no longer be written: then it returns at once instead of
+    /// waiting forever for a writer that is gone.
+    pub(crate) async fn notify<N: Notification>(&self, client: &Client, params: N::Params) {
+        let mut closed = self.closed.subscribe();
+        if *closed.borrow_and_update() {
+            return;
+        }
+        tokio::select! {
+            () = client.send_notification::<N>(params) => {}
+            _ = closed.wait_for(|closed| *closed) => {}
+        }
     }
 
     fn release(&self, id: u64) {
@@ -115,7 +153,7 @@ impl Sink<Response> for OrderedSocket {
 impl Drop for OrderedSocket {
     fn drop(&mut self) {
         // Nobody will write any more: let every waiter go.
-        self.barriers.lock().clear();
+        self.barriers.close();
     }
 }
 

@@ -52,9 +52,13 @@ async fn serve() -> anyhow::Result<ExitCode> {
     .finish();
 
     let (stdin, eof) = FrameGuard::new(crate::stdio::input());
-    let server = Server::new(stdin, crate::stdio::output(), OrderedSocket::new(socket, barriers))
-        .concurrency_level(CONCURRENCY)
-        .serve(service);
+    let server = Server::new(
+        stdin,
+        crate::stdio::output(),
+        OrderedSocket::new(socket, barriers.clone()),
+    )
+    .concurrency_level(CONCURRENCY)
+    .serve(service);
     tokio::pin!(server);
     let mut sigterm = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let mut sigint = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
@@ -66,12 +70,16 @@ async fn serve() -> anyhow::Result<ExitCode> {
         _ = sigint.recv() => ("SIGINT", false),
     };
     tracing::info!(reason = why, "stopping: cancelling every run");
+    if why == "end of stdin" {
+        // tower-lsp-server drops notifications once its input ends; responses still go out, unordered by nothing.
+        barriers.close();
+    }
     if tokio::time::timeout(STOP_BOUND, coordinator.shutdown()).await.is_err() {
         tracing::error!("runs did not stop in time; their process groups are killed as the daemon exits");
     }
     if !served {
         // Let the cancelled runs' responses go out while the client may still read them.
-        let _ = tokio::time::timeout(Duration::from_secs(1), &mut server).await;
+        let _ = tokio::time::timeout(Duration::from_secs(2), &mut server).await;
     }
     tracing::info!("stopped");
     let clean = !served || shutdown_requested.load(Ordering::SeqCst);

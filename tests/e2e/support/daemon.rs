@@ -10,11 +10,13 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 use serde_json::{json, Value};
 use tempfile::NamedTempFile;
 
 use super::framing::{spawn_reader, write_frame, Frame};
-use super::procs::{self, MARK_VAR};
+use super::procs::{self, Sampler, MARK_VAR};
 use super::{brief, fixture, test_python, REPLY};
 
 /// A JSON-RPC error object from a response.
@@ -97,6 +99,22 @@ impl Daemon {
     /// Asserts that no process started by this daemon's runs (grandchildren included) is alive after `timeout`.
     pub fn assert_run_processes_gone(&self, timeout: Duration) {
         procs::assert_marked_gone(&self.marker, self.child.id(), timeout);
+    }
+
+    /// Sends `signal` to the daemon itself (not to its runs).
+    pub fn signal(&self, signal: Signal) {
+        let pid = Pid::from_raw(i32::try_from(self.child.id()).expect("pid fits i32"));
+        kill(pid, signal).unwrap_or_else(|e| panic!("cannot send {signal} to pytestd: {e}"));
+    }
+
+    /// Starts counting this daemon's run processes continuously on another thread.
+    pub fn sample_run_processes(&self) -> Sampler {
+        Sampler::start(&self.marker, self.child.id())
+    }
+
+    /// How many responses to request `id` have arrived so far.
+    pub fn response_count(&self, id: i64) -> usize {
+        self.messages.iter().filter(|m| is_response(m) && m["id"] == id).count()
     }
 
     /// `runTests` params for a fixture project, tagged with the marker; no ids means the whole suite.

@@ -5,7 +5,9 @@
 //! grandchildren in other process groups.
 
 use std::fs;
-use std::thread;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
@@ -60,8 +62,7 @@ pub fn wait_until(timeout: Duration, what: &str, mut done: impl FnMut() -> bool)
 pub fn assert_marked_gone(marker: &str, spared: u32, timeout: Duration) {
     let deadline = Instant::now() + timeout;
     loop {
-        let mut left = pids_with_marker(marker);
-        left.retain(|&pid| u32::try_from(pid) != Ok(spared));
+        let left = run_pids(marker, spared);
         if left.is_empty() {
             return;
         }
@@ -71,6 +72,83 @@ pub fn assert_marked_gone(marker: &str, spared: u32, timeout: Duration) {
             describe(&left)
         );
         thread::sleep(POLL);
+    }
+}
+
+/// Live processes tagged with `marker`, except `spared` (the daemon itself): the processes of a daemon's runs.
+pub fn run_pids(marker: &str, spared: u32) -> Vec<i32> {
+    let mut pids = pids_with_marker(marker);
+    pids.retain(|&pid| u32::try_from(pid) != Ok(spared));
+    pids
+}
+
+/// Pause between two scans of a [`Sampler`].
+const SAMPLE_PAUSE: Duration = Duration::from_millis(1);
+
+/// What a [`Sampler`] saw: how many scans of /proc it made and the most run processes alive in one scan.
+#[derive(Debug, Clone, Copy)]
+pub struct Samples {
+    /// Scans of /proc made.
+    pub count: usize,
+    /// The most processes alive at one scan.
+    pub max_alive: usize,
+}
+
+/// Counts a daemon's run processes over and over on a thread of its own, for as long as it lives.
+pub struct Sampler {
+    stop: Arc<AtomicBool>,
+    seen: Arc<Mutex<Samples>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Sampler {
+    /// Starts scanning for processes tagged with `marker`, except `spared`.
+    pub fn start(marker: &str, spared: u32) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(Mutex::new(Samples { count: 0, max_alive: 0 }));
+        let (marker, thread_stop, thread_seen) = (marker.to_owned(), stop.clone(), seen.clone());
+        let thread = thread::spawn(move || {
+            while !thread_stop.load(Ordering::SeqCst) {
+                let alive = run_pids(&marker, spared).len();
+                {
+                    let mut seen = thread_seen.lock().unwrap();
+                    seen.count += 1;
+                    seen.max_alive = seen.max_alive.max(alive);
+                }
+                // A scan takes about a millisecond; the pause halves the CPU it burns, leaving more to pytest, while
+                // any moment is still at most ~2 ms from a scan.
+                thread::sleep(SAMPLE_PAUSE);
+            }
+        });
+        Sampler {
+            stop,
+            seen,
+            thread: Some(thread),
+        }
+    }
+
+    /// What was seen so far.
+    pub fn samples(&self) -> Samples {
+        *self.seen.lock().unwrap()
+    }
+
+    /// Stops scanning and returns everything that was seen.
+    pub fn finish(mut self) -> Samples {
+        self.halt();
+        self.samples()
+    }
+
+    fn halt(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Sampler {
+    fn drop(&mut self) {
+        self.halt();
     }
 }
 

@@ -13,7 +13,7 @@ pub(crate) async fn handle(backend: &Backend, params: Value) -> Result<RunTestsR
     let params: RunTestsParams = parse(params)?;
     // If this future is dropped ($/cancelRequest, exit), the ticket's drop cancels the run.
     let mut ticket = backend.coordinator.submit(params).await.map_err(from_runner)?;
-    let notifier = RunNotifier::new(&backend.client, ticket.run_id());
+    let notifier = RunNotifier::new(&backend.client, &backend.barriers, ticket.run_id());
     while let Some(event) = ticket.next_event().await {
         notifier.send(event).await;
     }
