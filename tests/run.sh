@@ -27,5 +27,6 @@ fi
 PYTESTD_TEST_PYTHON="$(pwd)/$venv/bin/python"
 export PYTESTD_TEST_PYTHON
 
-# --no-fail-fast: one failing test binary should not hide the results of the others.
-exec cargo test --workspace --no-fail-fast "$@"
+# --no-fail-fast: one failing test binary should not hide the results of the others. --all-targets: there are
+# no doctests, and an empty doctest run would close the output on "0 passed".
+exec cargo test --workspace --all-targets --no-fail-fast "$@"
