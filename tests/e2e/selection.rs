@@ -24,6 +24,24 @@ fn only_the_selected_tests_run() {
 }
 
 #[test]
+fn selecting_tests_in_many_files_collects_only_those_files() {
+    // Twenty files are more than pytestd names on pytest's command line: it passes directories and the plugin
+    // keeps collection to the selected files, so the broken file beside them is never imported.
+    let ids: Vec<String> = (0..20)
+        .map(|i| match i {
+            0..=9 => format!("test_w{i:02}.py::test_selected"),
+            _ => format!("pkg/test_w{i:02}.py::test_selected"),
+        })
+        .collect();
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut daemon = Daemon::start();
+    let run = daemon.run(daemon.run_params("wide", &id_refs), RUN);
+    assert_status(&run, "passed");
+    assert_eq!(result_ids(&run), ids.iter().cloned().collect());
+    assert!(errors_text(&run).is_empty(), "{run}");
+}
+
+#[test]
 fn absolute_path_ids_select_tests_reported_relative_to_cwd() {
     let mut daemon = Daemon::start();
     let absolute = format!("{}/test_outcomes.py::test_pass", fixture("outcomes"));

@@ -159,6 +159,38 @@ def pytest_configure(config):
         raise pytest.UsageError("pytestd: cannot report to the daemon: %s" % _connect_error)
 
 
+def _selected_paths(selection):
+    """The files and directories the selected ids live in, and every directory above them."""
+    paths, above = set(), set()
+    for test_id in selection:
+        path = test_id.split("::", 1)[0].rstrip("/")
+        paths.add(path)
+        while "/" in path:
+            path = path.rsplit("/", 1)[0]
+            above.add(path)
+    return paths, above
+
+
+_prune = _selected_paths(_selection) if _selection is not None else None
+
+
+def pytest_ignore_collect(collection_path, config):
+    # Collect only where selected tests live: the daemon may pass whole directories to keep pytest's own
+    # per-argument cost down, and this keeps collection to the needed files.
+    if _prune is None:
+        return None
+    rel = os.path.relpath(str(collection_path), str(config.rootpath)).replace(os.sep, "/")
+    paths, above = _prune
+    if rel == "." or rel in above:
+        return None
+    while True:
+        if rel in paths:
+            return None
+        if "/" not in rel:
+            return True
+        rel = rel.rsplit("/", 1)[0]
+
+
 def _selector(wanted):
     """Returns the requested id that selects `nodeid`: itself, or an enclosing class, module or directory."""
 
