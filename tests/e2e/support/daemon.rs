@@ -185,18 +185,7 @@ impl Daemon {
                 return found.clone();
             }
             checked = self.messages.len();
-            assert!(
-                !self.eof,
-                "pytestd closed its stdout while the test waited for {what}{}",
-                self.recent()
-            );
-            let now = Instant::now();
-            assert!(
-                now < deadline,
-                "timed out after {timeout:?} waiting for {what}{}",
-                self.recent()
-            );
-            self.receive(deadline - now);
+            self.receive_more(what, timeout, deadline);
         }
     }
 
@@ -204,19 +193,24 @@ impl Daemon {
     pub fn wait_until_messages(&mut self, what: &str, timeout: Duration, done: impl Fn(&[Value]) -> bool) {
         let deadline = Instant::now() + timeout;
         while !done(&self.messages) {
-            assert!(
-                !self.eof,
-                "pytestd closed its stdout while the test waited for {what}{}",
-                self.recent()
-            );
-            let now = Instant::now();
-            assert!(
-                now < deadline,
-                "timed out after {timeout:?} waiting for {what}{}",
-                self.recent()
-            );
-            self.receive(deadline - now);
+            self.receive_more(what, timeout, deadline);
         }
+    }
+
+    /// Receives what arrives before `deadline`, failing the test if the output ended or the time is up.
+    fn receive_more(&mut self, what: &str, timeout: Duration, deadline: Instant) {
+        assert!(
+            !self.eof,
+            "pytestd closed its stdout while the test waited for {what}{}",
+            self.recent()
+        );
+        let now = Instant::now();
+        assert!(
+            now < deadline,
+            "timed out after {timeout:?} waiting for {what}{}",
+            self.recent()
+        );
+        self.receive(deadline - now);
     }
 
     /// Waits for a notification whose method and params satisfy `matches`; returns its params.
