@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Measures what running through pytestd costs over plain pytest, on a generated suite of trivial tests.
 
-Scenarios, each timed in alternating rounds against plain `python -m pytest` in the same run (medians reported):
+Scenarios, each timed in rounds against plain `python -m pytest` in the same run, in an order that rotates every
+round (medians reported):
   whole   - pytestd runs the whole suite, every result streamed to this client and parsed
   select  - pytestd runs the suite selected by listing every test id in `testIds`
 
@@ -116,10 +117,16 @@ def main():
         times = {"plain": [], "whole": [], "select": []}
         try:
             time_plain(args.python, root)  # warm the file cache and bytecode
+            scenarios = [
+                ("plain", lambda: time_plain(args.python, root)),
+                ("whole", lambda: time_pytestd(daemon, root, None, args.tests)),
+                ("select", lambda: time_pytestd(daemon, root, ids, args.tests)),
+            ]
             for r in range(args.rounds):
-                times["plain"].append(time_plain(args.python, root))
-                times["whole"].append(time_pytestd(daemon, root, None, args.tests))
-                times["select"].append(time_pytestd(daemon, root, ids, args.tests))
+                # The order rotates every round: on a shared machine a run's position in a burst of load shifts
+                # its time, and a fixed order would hand that bias to one scenario.
+                for name, run in scenarios[r % 3:] + scenarios[:r % 3]:
+                    times[name].append(run())
                 print("round %d: plain %.2fs  whole %.2fs  select %.2fs" % (
                     r + 1, times["plain"][-1], times["whole"][-1], times["select"][-1]), flush=True)
         finally:
