@@ -4,6 +4,8 @@
 pub const RUN_TESTS: &str = "runTests";
 /// Request: cancel a queued or running run.
 pub const CANCEL_RUN: &str = "cancelRun";
+/// Request: collect the tree of tests without running them.
+pub const DISCOVER_TESTS: &str = "discoverTests";
 /// Request: list the runs that are queued or running.
 pub const LIST_RUNS: &str = "listRuns";
 
@@ -15,6 +17,8 @@ pub const RUN_STARTED: &str = "runStarted";
 pub const TEST_STARTED: &str = "testStarted";
 /// Notification: a test has finished, with its outcome.
 pub const TEST_RESULT: &str = "testResult";
+/// Notification: a batch of discovered test nodes.
+pub const TESTS_DISCOVERED: &str = "testsDiscovered";
 /// Notification: a line the run's pytest printed.
 pub const RUN_OUTPUT: &str = "runOutput";
 /// Notification: a run has ended; its runTests response follows.

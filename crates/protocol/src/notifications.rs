@@ -102,6 +102,7 @@ mod tests {
                 duration_ms: 0.25,
                 stdout: None,
                 stderr: None,
+                subtests: Vec::new(),
             },
         };
         assert_eq!(

@@ -12,6 +12,8 @@ pub const ENV_SOCKET: &str = "PYTESTD_SOCKET";
 pub const ENV_RUN_ID: &str = "PYTESTD_RUN_ID";
 /// Environment variable holding the run's secret token.
 pub const ENV_TOKEN: &str = "PYTESTD_TOKEN";
+/// Environment variable that puts the plugin in discovery mode when set to `discover`.
+pub const ENV_MODE: &str = "PYTESTD_MODE";
 /// Environment variable naming a file with the selected test ids, one per line.
 pub const ENV_SELECT_FILE: &str = "PYTESTD_SELECT_FILE";
 /// Module name under which pytest loads the plugin (`-p <name>`).
@@ -32,6 +34,12 @@ pub enum PluginMessage {
         pid: u32,
         /// `pytest.__version__`.
         pytest_version: String,
+    },
+    /// Nodes of the collected tree (discovery mode), parents first.
+    #[serde(rename_all = "camelCase")]
+    Discovered {
+        /// The nodes.
+        nodes: Vec<crate::discovery::TestNode>,
     },
     /// Collection finished; `count` tests will run.
     #[serde(rename_all = "camelCase")]
@@ -106,6 +114,9 @@ pub struct PhaseReport {
     /// Seconds spent in this phase and in earlier passing phases the plugin did not send.
     #[serde(default)]
     pub duration: f64,
+    /// When this report is a subtest's (`subtests` fixture, `unittest` `subTest`): how pytest describes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtest: Option<String>,
     /// Captured stdout that earlier phases of this test did not send yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stdout: Option<String>,

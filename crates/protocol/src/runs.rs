@@ -129,6 +129,28 @@ pub struct TestResult {
     /// Output captured from the test's stderr.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stderr: Option<String>,
+    /// Results of the test's subtests (`subtests` fixture, `unittest.TestCase.subTest`), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subtests: Vec<SubtestResult>,
+}
+
+/// The result of one subtest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubtestResult {
+    /// How pytest names it: the message and parameters given to `subtests.test(...)` / `subTest(...)`, e.g.
+    /// `[custom message] (i=3)`.
+    pub description: String,
+    /// `passed`, `failed`, `skipped`, `xfailed` or `xpassed`.
+    pub outcome: Outcome,
+    /// Assertion text or skip reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// pytest's failure report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceback: Option<String>,
+    /// Time spent, in milliseconds.
+    pub duration_ms: f64,
 }
 
 /// Count of tests per outcome.
@@ -341,6 +363,7 @@ mod tests {
             duration_ms: 1.5,
             stdout: None,
             stderr: None,
+            subtests: Vec::new(),
         };
         assert_eq!(
             serde_json::to_string(&r).unwrap(),

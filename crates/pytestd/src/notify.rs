@@ -1,6 +1,7 @@
 //! Turns a run's events into protocol notifications, and mirrors them on the shared output channel
 //! (`window/logMessage`), each line prefixed with the run's short id.
 
+use pytestd_protocol::discovery::TestsDiscovered;
 use pytestd_protocol::methods;
 use pytestd_protocol::notifications::{
     RunFinished, RunOutput, RunQueued, RunStarted, TestResultNotification, TestStarted,
@@ -28,6 +29,7 @@ notification!(TestStartedN, TestStarted, methods::TEST_STARTED);
 notification!(TestResultN, TestResultNotification, methods::TEST_RESULT);
 notification!(RunOutputN, RunOutput, methods::RUN_OUTPUT);
 notification!(RunFinishedN, RunFinished, methods::RUN_FINISHED);
+notification!(TestsDiscoveredN, TestsDiscovered, methods::TESTS_DISCOVERED);
 
 /// Sends one run's events to the client.
 pub(crate) struct RunNotifier<'a> {
@@ -73,6 +75,9 @@ impl<'a> RunNotifier<'a> {
                 self.notify::<RunOutputN>(RunOutput { run_id, stream, text }).await;
             }
             RunEvent::Log(text) => self.log(&format!("pytestd: {text}")).await,
+            RunEvent::Discovered(tests) => {
+                self.notify::<TestsDiscoveredN>(TestsDiscovered { run_id, tests }).await;
+            }
             RunEvent::Finished {
                 status,
                 summary,

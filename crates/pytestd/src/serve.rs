@@ -46,6 +46,7 @@ async fn serve() -> anyhow::Result<ExitCode> {
         shutdown_requested: shutdown_requested.clone(),
     })
     .custom_method(methods::RUN_TESTS, Backend::run_tests)
+    .custom_method(methods::DISCOVER_TESTS, Backend::discover_tests)
     .custom_method(methods::CANCEL_RUN, Backend::cancel_run)
     .custom_method(methods::LIST_RUNS, Backend::list_runs)
     .custom_method(MALFORMED_METHOD, Backend::malformed)

@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use pytestd_protocol::config::{ConfigurationChange, Settings};
+use pytestd_protocol::discovery::DiscoverTestsResult;
 use pytestd_protocol::runs::{CancelRunResult, ListRunsResult, RunTestsResult};
 use pytestd_protocol::PROTOCOL_VERSION;
 use pytestd_runner::Coordinator;
@@ -30,6 +31,10 @@ pub(crate) struct Backend {
 impl Backend {
     pub(crate) async fn run_tests(&self, params: Value) -> Result<RunTestsResult> {
         requests::run_tests::handle(self, params).await
+    }
+
+    pub(crate) async fn discover_tests(&self, params: Value) -> Result<DiscoverTestsResult> {
+        requests::discover_tests::handle(self, params).await
     }
 
     pub(crate) async fn cancel_run(&self, params: Value) -> Result<CancelRunResult> {

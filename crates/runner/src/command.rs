@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use pytestd_protocol::plugin::{ENV_RUN_ID, ENV_SELECT_FILE, ENV_SOCKET, ENV_TOKEN, PLUGIN_MODULE};
+use pytestd_protocol::plugin::{ENV_MODE, ENV_RUN_ID, ENV_SELECT_FILE, ENV_SOCKET, ENV_TOKEN, PLUGIN_MODULE};
 use pytestd_protocol::runs::RunTestsParams;
 
 use crate::config::RunnerConfig;
+use crate::events::JobKind;
 use crate::selection;
 
 /// Where the daemon's shared pieces are.
@@ -57,6 +58,7 @@ pub(crate) fn build(
     paths: &Paths,
     run_id: &str,
     token: &str,
+    kind: JobKind,
 ) -> Result<PytestCommand, String> {
     let cwd = PathBuf::from(&params.cwd);
     if !cwd.is_dir() {
@@ -72,6 +74,10 @@ pub(crate) fn build(
         .map(str::to_owned)
         .collect();
     args.push(params.cwd.clone());
+    if kind == JobKind::Discover {
+        // -qq: one line per file instead of one per test; the tree itself comes through the plugin.
+        args.extend(["--collect-only".to_owned(), "-qq".to_owned()]);
+    }
     args.extend(config.pytest_args.iter().cloned());
     args.extend(params.args.iter().flatten().cloned());
 
@@ -89,6 +95,9 @@ pub(crate) fn build(
     env.insert(ENV_SOCKET.into(), paths.socket.display().to_string());
     env.insert(ENV_RUN_ID.into(), run_id.to_owned());
     env.insert(ENV_TOKEN.into(), token.to_owned());
+    if kind == JobKind::Discover {
+        env.insert(ENV_MODE.into(), "discover".to_owned());
+    }
 
     let ids = params.test_ids.as_deref().unwrap_or_default();
     let select_file = if ids.is_empty() {
@@ -160,7 +169,15 @@ mod tests {
             python: Some("sh".into()),
             ..RunTestsParams::default()
         };
-        let command = build(&params, &RunnerConfig::default(), &paths(dir.path()), "r", "tok").unwrap();
+        let command = build(
+            &params,
+            &RunnerConfig::default(),
+            &paths(dir.path()),
+            "r",
+            "tok",
+            JobKind::Run,
+        )
+        .unwrap();
         assert_eq!(command.args[..4], ["-m", "pytest", "-p", "pytestd_plugin"]);
         assert_eq!(command.args[6..], ["-q", "t.py"]);
         let file = &command.env[ENV_SELECT_FILE];
@@ -179,11 +196,27 @@ mod tests {
             cwd: "/nonexistent/project".into(),
             ..RunTestsParams::default()
         };
-        let err = build(&params, &RunnerConfig::default(), &paths(dir.path()), "r", "t").unwrap_err();
+        let err = build(
+            &params,
+            &RunnerConfig::default(),
+            &paths(dir.path()),
+            "r",
+            "t",
+            JobKind::Run,
+        )
+        .unwrap_err();
         assert!(err.contains("/nonexistent/project"), "{err}");
         params.cwd = dir.path().display().to_string();
         params.python = Some("no-such-python-3.99".into());
-        let err = build(&params, &RunnerConfig::default(), &paths(dir.path()), "r", "t").unwrap_err();
+        let err = build(
+            &params,
+            &RunnerConfig::default(),
+            &paths(dir.path()),
+            "r",
+            "t",
+            JobKind::Run,
+        )
+        .unwrap_err();
         assert!(err.contains("no-such-python-3.99"), "{err}");
     }
 }

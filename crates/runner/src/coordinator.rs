@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::command::Paths;
 use crate::config::RunnerConfig;
 use crate::error::RunnerError;
-use crate::events::RunEvent;
+use crate::events::{JobKind, RunEvent, RunOutcome};
 use crate::instance::{Instance, InstanceCommand, InstanceHandle, Progress, Shared};
 use crate::monitor::Monitor;
 use crate::result_server::{ResultServer, Routes};
@@ -37,6 +37,7 @@ const REMEMBERED_FAILURES: usize = 32;
 enum Command {
     Submit {
         params: RunSpec,
+        kind: JobKind,
         reply: oneshot::Sender<Result<RunTicket, RunnerError>>,
     },
     Cancel {
@@ -52,7 +53,7 @@ enum Command {
     },
     Finished {
         run_id: String,
-        result: Box<RunTestsResult>,
+        outcome: Box<RunOutcome>,
     },
     Shutdown {
         reply: oneshot::Sender<()>,
@@ -120,8 +121,8 @@ impl Coordinator {
     }
 
     /// Admits a run: it starts at once or waits in the queue. The ticket streams its events and result.
-    pub async fn submit(&self, params: RunSpec) -> Result<RunTicket, RunnerError> {
-        self.ask(|reply| Command::Submit { params, reply }).await?
+    pub async fn submit(&self, params: RunSpec, kind: JobKind) -> Result<RunTicket, RunnerError> {
+        self.ask(|reply| Command::Submit { params, kind, reply }).await?
     }
 
     /// Cancels a queued or running run.
@@ -164,7 +165,7 @@ impl Coordinator {
 pub struct RunTicket {
     run_id: String,
     events: mpsc::Receiver<RunEvent>,
-    result: Option<oneshot::Receiver<RunTestsResult>>,
+    result: Option<oneshot::Receiver<RunOutcome>>,
     coordinator: Coordinator,
 }
 
@@ -180,7 +181,7 @@ impl RunTicket {
     }
 
     /// The run's result. Call after [`RunTicket::next_event`] returned `None` to see every event first.
-    pub async fn result(mut self) -> Result<RunTestsResult, RunnerError> {
+    pub async fn result(mut self) -> Result<RunOutcome, RunnerError> {
         let rx = self.result.take().ok_or(RunnerError::ShuttingDown)?;
         rx.await.map_err(|_| RunnerError::ShuttingDown)
     }
@@ -200,7 +201,7 @@ struct Entry {
     progress: Arc<Progress>,
     handle: InstanceHandle,
     waiting: Option<Box<Instance>>,
-    result_tx: oneshot::Sender<RunTestsResult>,
+    result_tx: oneshot::Sender<RunOutcome>,
 }
 
 struct Actor {
@@ -225,8 +226,8 @@ impl Actor {
         while let Some(command) = rx.recv().await {
             tracing::trace!(?command, "coordinator command");
             match command {
-                Command::Submit { params, reply } => {
-                    let _ = reply.send(self.submit(params));
+                Command::Submit { params, kind, reply } => {
+                    let _ = reply.send(self.submit(params, kind));
                 }
                 Command::Cancel { run_id, reply } => {
                     let answer = self.cancel(&run_id);
@@ -240,13 +241,13 @@ impl Actor {
                 Command::Configure { settings, reply } => {
                     let _ = reply.send(self.configure(&settings));
                 }
-                Command::Finished { run_id, result } => self.finished(&run_id, *result),
+                Command::Finished { run_id, outcome } => self.finished(&run_id, *outcome),
                 Command::Shutdown { reply } => self.shutdown(reply),
             }
         }
     }
 
-    fn submit(&mut self, params: RunSpec) -> Result<RunTicket, RunnerError> {
+    fn submit(&mut self, params: RunSpec, kind: JobKind) -> Result<RunTicket, RunnerError> {
         if self.shutdown_waiters.is_some() {
             return Err(RunnerError::ShuttingDown);
         }
@@ -276,6 +277,7 @@ impl Actor {
         let (handle, progress, instance) = Instance::new(
             run_id.clone(),
             params,
+            kind,
             self.config.clone(),
             events_tx,
             self.shared.clone(),
@@ -312,14 +314,14 @@ impl Actor {
         let tx = self.self_tx.clone();
         tokio::spawn(async move {
             // A panicking actor still answers its request; its process group died with it (ProcessGroup::drop).
-            let result = task.await.unwrap_or_else(|err| {
+            let outcome = task.await.unwrap_or_else(|err| {
                 tracing::error!(%run_id, %err, "run actor failed");
-                crashed(&run_id, &err.to_string())
+                crashed(&run_id, &err.to_string()).into()
             });
             if let Some(tx) = tx.upgrade() {
                 let _ = tx.send(Command::Finished {
                     run_id,
-                    result: Box::new(result),
+                    outcome: Box::new(outcome),
                 });
             }
         });
@@ -345,26 +347,26 @@ impl Actor {
         match entry.waiting.take() {
             Some(instance) => {
                 self.queue.retain(|id| id != run_id);
-                let result = instance.cancel_unstarted();
-                self.complete(run_id, result);
+                let outcome = instance.cancel_unstarted();
+                self.complete(run_id, outcome);
             }
             None => entry.handle.send(InstanceCommand::Cancel),
         }
         Ok(CancelState::Cancelled)
     }
 
-    fn finished(&mut self, run_id: &str, result: RunTestsResult) {
+    fn finished(&mut self, run_id: &str, outcome: RunOutcome) {
         self.running = self.running.saturating_sub(1);
-        self.complete(run_id, result);
+        self.complete(run_id, outcome);
         self.pump();
     }
 
-    fn complete(&mut self, run_id: &str, result: RunTestsResult) {
+    fn complete(&mut self, run_id: &str, outcome: RunOutcome) {
         if let Some(entry) = self.runs.remove(run_id) {
-            if matches!(result.status, RunStatus::Error | RunStatus::TimedOut) {
-                self.remember_failure(run_id, entry.cwd.clone(), &result);
+            if matches!(outcome.result.status, RunStatus::Error | RunStatus::TimedOut) {
+                self.remember_failure(run_id, entry.cwd.clone(), &outcome.result);
             }
-            let _ = entry.result_tx.send(result);
+            let _ = entry.result_tx.send(outcome);
         }
         self.finished.insert(run_id.to_owned());
         if self.runs.is_empty() {

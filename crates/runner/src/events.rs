@@ -1,5 +1,6 @@
 //! What a run tells its requester while it goes, in order; the daemon turns each into a notification.
 
+use pytestd_protocol::discovery::TestNode;
 use pytestd_protocol::notifications::Stream;
 use pytestd_protocol::runs::{RunStatus, Summary, TestResult};
 
@@ -25,6 +26,8 @@ pub enum RunEvent {
     },
     /// A test has finished.
     TestResult(Box<TestResult>),
+    /// Nodes of the collected tree (discovery), parents first.
+    Discovered(Vec<TestNode>),
     /// A line pytest printed.
     Output {
         /// The pipe it came from.
@@ -43,4 +46,22 @@ pub enum RunEvent {
         /// Wall time of the run.
         duration_ms: u64,
     },
+}
+
+/// What a job does with pytest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// Run the tests (`runTests`).
+    Run,
+    /// Only collect them (`discoverTests`).
+    Discover,
+}
+
+/// How a job ended: the run's result, and for a discovery the collected tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    /// Status, results and errors.
+    pub result: pytestd_protocol::runs::RunTestsResult,
+    /// The collected tree (discovery only), parents first.
+    pub discovered: Vec<TestNode>,
 }

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use pytestd_protocol::discovery::TestNode;
 use pytestd_protocol::notifications::Stream;
 use pytestd_protocol::plugin::PluginMessage;
 use pytestd_protocol::runs::{Location, Resources, RunStatus, RunTestsParams, RunTestsResult};
@@ -19,7 +20,7 @@ use tokio::time::sleep_until;
 
 use crate::command::{self, Paths};
 use crate::config::RunnerConfig;
-use crate::events::RunEvent;
+use crate::events::{JobKind, RunEvent, RunOutcome};
 use crate::lines::{LineReader, MAX_OUTPUT_LINE};
 use crate::monitor::Monitor;
 use crate::outcome::Tally;
@@ -92,6 +93,7 @@ pub(crate) struct Shared {
 pub(crate) struct Instance {
     pub(crate) run_id: String,
     params: RunTestsParams,
+    kind: JobKind,
     config: RunnerConfig,
     token: String,
     handle: InstanceHandle,
@@ -106,6 +108,7 @@ impl Instance {
     pub(crate) fn new(
         run_id: String,
         params: RunTestsParams,
+        kind: JobKind,
         config: RunnerConfig,
         events: mpsc::Sender<RunEvent>,
         shared: Arc<Shared>,
@@ -116,6 +119,7 @@ impl Instance {
         let instance = Self {
             run_id,
             params,
+            kind,
             config,
             token: uuid::Uuid::new_v4().simple().to_string(),
             handle: handle.clone(),
@@ -134,7 +138,7 @@ impl Instance {
     }
 
     /// Ends a run that never started.
-    pub(crate) fn cancel_unstarted(self) -> RunTestsResult {
+    pub(crate) fn cancel_unstarted(self) -> RunOutcome {
         let mut outbox = Outbox::new(self.events);
         outbox.push(RunEvent::Log("cancelled while queued".into()));
         let result = empty_result(
@@ -145,15 +149,19 @@ impl Instance {
         );
         outbox.push(finished_event(&result));
         outbox.try_flush();
-        result
+        RunOutcome {
+            result,
+            discovered: Vec::new(),
+        }
     }
 
     /// Runs pytest to its end and returns the run's result.
-    pub(crate) async fn run(self) -> RunTestsResult {
+    pub(crate) async fn run(self) -> RunOutcome {
         let queued_ms = ms(self.submitted.elapsed());
         let Self {
             run_id,
             params,
+            kind,
             config,
             token,
             handle,
@@ -164,9 +172,9 @@ impl Instance {
             ..
         } = self;
         let mut outbox = Outbox::new(events);
-        let command = match command::build(&params, &config, &shared.paths, &run_id, &token) {
+        let command = match command::build(&params, &config, &shared.paths, &run_id, &token, kind) {
             Ok(command) => command,
-            Err(message) => return outbox.finish(not_started(&run_id, queued_ms, message)).await,
+            Err(message) => return outbox.finish(not_started(&run_id, queued_ms, message)).await.into(),
         };
         let python = command.program.display().to_string();
         let (plugin_tx, mut plugin_rx) = mpsc::channel(256);
@@ -176,7 +184,7 @@ impl Instance {
             Ok(spawned) => spawned,
             Err(err) => {
                 let message = format!("cannot start {python}: {err}");
-                return outbox.finish(not_started(&run_id, queued_ms, message)).await;
+                return outbox.finish(not_started(&run_id, queued_ms, message)).await.into();
             }
         };
         let pid = child.id().unwrap_or_default();
@@ -315,6 +323,8 @@ impl Instance {
             python: &python,
             timeout_ms: timeout.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
             peak_rss: progress.peak_rss_bytes.load(Ordering::Relaxed),
+            discovery: kind == JobKind::Discover,
+            collect_errors: state.collect_errors,
             tail: &state.tail,
         });
         for result in state.tally.finish_running(verdict.unfinished.as_deref()) {
@@ -323,6 +333,7 @@ impl Instance {
         let mut errors = state.errors;
         errors.extend(verdict.errors);
         let summary = state.tally.summary();
+        let discovered = std::mem::take(&mut state.discovered);
         let result = RunTestsResult {
             run_id,
             status: verdict.status,
@@ -335,7 +346,10 @@ impl Instance {
             queued_ms,
             resources: progress.resources(),
         };
-        outbox.finish(result).await
+        RunOutcome {
+            result: outbox.finish(result).await,
+            discovered,
+        }
     }
 }
 
@@ -368,6 +382,8 @@ struct RunState {
     session_exit: Option<i32>,
     exiting: Option<i32>,
     connected: bool,
+    collect_errors: usize,
+    discovered: Vec<TestNode>,
 }
 
 impl RunState {
@@ -393,7 +409,12 @@ impl RunState {
                 }
             }
             PluginMessage::CollectError { nodeid, longrepr } => {
+                self.collect_errors += 1;
                 self.errors.push(format!("error collecting {nodeid}:\n{longrepr}"));
+            }
+            PluginMessage::Discovered { nodes } => {
+                self.discovered.extend(nodes.iter().cloned());
+                outbox.push(RunEvent::Discovered(nodes));
             }
             PluginMessage::SessionFinish { exit_status } => self.session_exit = Some(exit_status),
             PluginMessage::Exiting { code } => self.exiting = Some(code),
@@ -514,6 +535,15 @@ impl Outbox {
             }
         }
         result
+    }
+}
+
+impl From<RunTestsResult> for RunOutcome {
+    fn from(result: RunTestsResult) -> Self {
+        Self {
+            result,
+            discovered: Vec::new(),
+        }
     }
 }
 

@@ -25,4 +25,4 @@ mod verdict;
 pub use config::RunnerConfig;
 pub use coordinator::{Coordinator, RunSpec, RunTicket};
 pub use error::RunnerError;
-pub use events::RunEvent;
+pub use events::{JobKind, RunEvent, RunOutcome};

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use pytestd_protocol::plugin::PhaseReport;
-use pytestd_protocol::runs::{Location, Outcome, Summary, TestResult, When};
+use pytestd_protocol::runs::{Location, Outcome, SubtestResult, Summary, TestResult, When};
 
 /// Results of one run so far, and the tests still in progress.
 #[derive(Debug, Default)]
@@ -97,6 +97,7 @@ fn blank(test_id: &str, location: Option<Location>) -> TestResult {
         duration_ms: 0.0,
         stdout: None,
         stderr: None,
+        subtests: Vec::new(),
     }
 }
 
@@ -132,7 +133,10 @@ fn phase_outcome(report: &PhaseReport, when: When) -> Outcome {
     }
 }
 
-fn merge(result: &mut TestResult, report: PhaseReport) {
+fn merge(result: &mut TestResult, mut report: PhaseReport) {
+    if let Some(description) = report.subtest.take() {
+        return merge_subtest(result, report, description);
+    }
     let when = phase(&report.when);
     let outcome = phase_outcome(&report, when);
     result.duration_ms += report.duration * 1000.0;
@@ -152,6 +156,36 @@ fn merge(result: &mut TestResult, report: PhaseReport) {
         text.push_str(&format!("\n\n--- {} ---\n", report.when));
         text.push_str(&longrepr);
     }
+}
+
+/// A subtest is listed on its own; a failing one fails the test (as pytest reports it), nothing else about it
+/// changes the test's outcome. Its time is already part of the test's call phase.
+fn merge_subtest(result: &mut TestResult, report: PhaseReport, description: String) {
+    let outcome = phase_outcome(&report, When::Call);
+    if outcome == Outcome::Failed {
+        if severity(outcome) > severity(result.outcome) {
+            result.outcome = Outcome::Failed;
+            result.when = Some(When::Call);
+            let why = report.message.as_deref().unwrap_or("failed");
+            result.message = Some(format!("subtest {description} failed: {why}"));
+            result.traceback = report.longrepr.clone();
+        } else if let Some(longrepr) = &report.longrepr {
+            let text = result.traceback.get_or_insert_with(String::new);
+            text.push_str(&format!("\n\n--- subtest {description} ---\n"));
+            text.push_str(longrepr);
+        }
+    }
+    let message = match outcome {
+        Outcome::Xfailed | Outcome::Xpassed => report.wasxfail.filter(|r| !r.is_empty()),
+        _ => report.message,
+    };
+    result.subtests.push(SubtestResult {
+        description,
+        outcome,
+        message,
+        traceback: report.longrepr,
+        duration_ms: report.duration * 1000.0,
+    });
 }
 
 fn append(into: &mut Option<String>, more: Option<String>) {
@@ -175,6 +209,7 @@ mod tests {
             duration: 0.001,
             stdout: None,
             stderr: None,
+            subtest: None,
         }
     }
 
@@ -235,6 +270,21 @@ mod tests {
         call.wasxfail = Some(String::new());
         let r = run(vec![call, report("teardown", "passed")]);
         assert_eq!((r.outcome, r.message), (Outcome::Xpassed, None));
+    }
+
+    #[test]
+    fn a_failing_subtest_fails_its_test_and_every_subtest_is_listed() {
+        let mut ok = report("call", "passed");
+        ok.subtest = Some("(i=0)".into());
+        let mut bad = report("call", "failed");
+        bad.subtest = Some("(i=1)".into());
+        bad.message = Some("assert 1 == 0".into());
+        let r = run(vec![ok, bad, report("call", "passed"), report("teardown", "passed")]);
+        assert_eq!((r.outcome, r.when), (Outcome::Failed, Some(When::Call)));
+        assert_eq!(r.message.as_deref(), Some("subtest (i=1) failed: assert 1 == 0"));
+        let outcomes: Vec<_> = r.subtests.iter().map(|s| (s.description.as_str(), s.outcome)).collect();
+        assert_eq!(outcomes, [("(i=0)", Outcome::Passed), ("(i=1)", Outcome::Failed)]);
+        assert!((r.duration_ms - 2.0).abs() < 1e-9, "subtest time is not counted twice");
     }
 
     #[test]

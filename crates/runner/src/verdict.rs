@@ -41,6 +41,10 @@ pub(crate) struct Facts<'a> {
     pub(crate) timeout_ms: Option<u64>,
     /// Highest memory seen for the group, in bytes.
     pub(crate) peak_rss: u64,
+    /// A discovery (`--collect-only`) rather than a run.
+    pub(crate) discovery: bool,
+    /// How many collectors failed.
+    pub(crate) collect_errors: usize,
     /// pytest's last lines of output.
     pub(crate) tail: &'a VecDeque<String>,
 }
@@ -110,6 +114,10 @@ pub(crate) fn judge(facts: &Facts<'_>) -> Verdict {
         );
     }
     let unfinished = Some("the test did not finish".to_owned());
+    if facts.discovery && code == 2 && facts.collect_errors > 0 {
+        // Collection errors stop pytest with 2; a discovery still returns every file that did collect.
+        return verdict(RunStatus::Passed, Vec::new(), None);
+    }
     match code {
         0 => verdict(RunStatus::Passed, Vec::new(), unfinished),
         1 => verdict(RunStatus::Failed, Vec::new(), unfinished),
@@ -200,6 +208,8 @@ mod tests {
             python: "py",
             timeout_ms: None,
             peak_rss: 0,
+            discovery: false,
+            collect_errors: 0,
             tail,
         }
     }

@@ -27,6 +27,7 @@ _SOCKET = os.environ.get("PYTESTD_SOCKET")
 _RUN_ID = os.environ.get("PYTESTD_RUN_ID")
 _TOKEN = os.environ.get("PYTESTD_TOKEN")
 _SELECT_FILE = os.environ.get("PYTESTD_SELECT_FILE")
+_DISCOVER = os.environ.get("PYTESTD_MODE") == "discover"
 # xdist workers load this plugin too; only the controller talks to the daemon (it sees every worker's reports).
 _IS_XDIST_WORKER = "PYTEST_XDIST_WORKER" in os.environ
 
@@ -239,8 +240,82 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_collection_finish(session):
-    if _channel is not None:
-        _channel.send({"type": "collected", "count": len(session.items)})
+    if _channel is None:
+        return
+    if _DISCOVER:
+        _send_tree(session)
+    _channel.send({"type": "collected", "count": len(session.items)})
+
+
+_DISCOVERY_BATCH = 1000
+
+
+def _send_tree(session):
+    """Sends the collected tree, parents before children, in batches."""
+    root = str(session.config.rootpath)
+    seen = set()
+    batch = []
+
+    def add(node_id, name, kind, parent_id, path, line):
+        seen.add(node_id)
+        node = {"id": node_id, "name": name, "kind": kind}
+        if parent_id:
+            node["parentId"] = parent_id
+        if path is not None:
+            node["path"] = path
+        if line is not None:
+            node["line"] = line
+        batch.append(node)
+        if len(batch) >= _DISCOVERY_BATCH:
+            _channel.send({"type": "discovered", "nodes": batch[:]})
+            del batch[:]
+
+    for item in session.items:
+        parent_id = None
+        for node in item.listchain()[1:-1]:
+            if node.nodeid in ("", "."):
+                continue  # the project directory itself: its children are the top level
+            if node.nodeid not in seen:
+                path, line = _node_place(node, root)
+                add(node.nodeid, node.name, _kind(node), parent_id, path, line)
+            parent_id = node.nodeid
+        path, lineno = item.location[0], item.location[1]
+        path = path.replace(os.sep, "/") if path is not None else None
+        line = lineno + 1 if lineno is not None else None
+        original = getattr(item, "originalname", None)
+        if original and original != item.name and item.nodeid.endswith("::" + item.name):
+            # Parametrized cases hang under a node for their function, which pytest itself does not have.
+            function_id = item.nodeid[: len(item.nodeid) - len(item.name)] + original
+            if function_id not in seen:
+                add(function_id, original, "function", parent_id, path, line)
+            parent_id = function_id
+        add(item.nodeid, item.name, "test", parent_id, path, line)
+    if batch:
+        _channel.send({"type": "discovered", "nodes": batch})
+
+
+def _kind(node):
+    if isinstance(node, pytest.Class):
+        return "class"
+    if isinstance(node, pytest.Package):  # before Module: in pytest 7 a Package is a Module
+        return "package"
+    if isinstance(node, pytest.File):
+        return "module"
+    if isinstance(node, pytest.Collector) and hasattr(node, "path") and os.path.isdir(str(node.path)):
+        return "directory"
+    return "class"
+
+
+def _node_place(node, root):
+    path = getattr(node, "path", None)
+    rel = os.path.relpath(str(path), root).replace(os.sep, "/") if path is not None else None
+    if isinstance(node, pytest.Class):
+        try:
+            line = node.reportinfo()[1]
+            return rel, (line + 1 if line is not None else None)
+        except Exception:  # noqa: BLE001 - a place is optional
+            return rel, None
+    return rel, None
 
 
 def pytest_collectreport(report):
@@ -264,6 +339,20 @@ def pytest_runtest_logstart(nodeid, location):
             quoted = _quoted_paths[path] = _quote(path.replace(os.sep, "/"))
         channel.lines.append('{"type":"testStarted","nodeid":%s,"path":%s,"line":%d}\n'
                              % (_quote(nodeid), quoted, lineno + 1))
+
+
+def _subtest_description(report):
+    describe = getattr(report, "_sub_test_description", None)
+    if describe is not None:
+        return describe()
+    context = report.context
+    parts = []
+    if getattr(context, "msg", None) is not None:
+        parts.append("[%s]" % context.msg)
+    kwargs = getattr(context, "kwargs", None)
+    if kwargs:
+        parts.append("(%s)" % ", ".join("%s=%s" % item for item in kwargs.items()))
+    return " ".join(parts) or "(<subtest>)"
 
 
 def _captured(report, prefix):
@@ -293,7 +382,7 @@ def pytest_runtest_logreport(report):
         return
     nodeid = report.nodeid
     attrs = report.__dict__
-    if report.outcome == "passed" and "wasxfail" not in attrs:
+    if report.outcome == "passed" and "wasxfail" not in attrs and "context" not in attrs:
         # The hot path: a passing phase. Setup and call only add their time; a quiet teardown ends the test.
         if report.when != "teardown":
             _unsent_duration[nodeid] = _unsent_get(nodeid, 0.0) + report.duration
@@ -306,6 +395,8 @@ def pytest_runtest_logreport(report):
            "duration": _unsent_duration.pop(nodeid, 0.0) + (report.duration or 0.0)}
     if "wasxfail" in attrs:
         msg["wasxfail"] = str(attrs["wasxfail"])
+    if "context" in attrs:
+        msg["subtest"] = _subtest_description(report)
     message = _message(report)
     if message:
         msg["message"] = message
