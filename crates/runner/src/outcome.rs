@@ -158,23 +158,11 @@ fn merge(result: &mut TestResult, mut report: PhaseReport) {
     }
 }
 
-/// A subtest is listed on its own; a failing one fails the test (as pytest reports it), nothing else about it
-/// changes the test's outcome. Its time is already part of the test's call phase.
+/// A subtest is listed on its own and leaves the test's outcome alone: pytest decides that on the test's own
+/// report (failing a `subtests` test whose subtest failed, leaving a `unittest` one passed), and the plugin sends
+/// that report as pytest left it. Its time is already part of the test's call phase.
 fn merge_subtest(result: &mut TestResult, report: PhaseReport, description: String) {
     let outcome = phase_outcome(&report, When::Call);
-    if outcome == Outcome::Failed {
-        if severity(outcome) > severity(result.outcome) {
-            result.outcome = Outcome::Failed;
-            result.when = Some(When::Call);
-            let why = report.message.as_deref().unwrap_or("failed");
-            result.message = Some(format!("subtest {description} failed: {why}"));
-            result.traceback = report.longrepr.clone();
-        } else if let Some(longrepr) = &report.longrepr {
-            let text = result.traceback.get_or_insert_with(String::new);
-            text.push_str(&format!("\n\n--- subtest {description} ---\n"));
-            text.push_str(longrepr);
-        }
-    }
     let message = match outcome {
         Outcome::Xfailed | Outcome::Xpassed => report.wasxfail.filter(|r| !r.is_empty()),
         _ => report.message,
@@ -273,15 +261,17 @@ mod tests {
     }
 
     #[test]
-    fn a_failing_subtest_fails_its_test_and_every_subtest_is_listed() {
+    fn subtests_are_listed_and_the_test_keeps_the_outcome_pytest_gave_it() {
         let mut ok = report("call", "passed");
         ok.subtest = Some("(i=0)".into());
         let mut bad = report("call", "failed");
         bad.subtest = Some("(i=1)".into());
         bad.message = Some("assert 1 == 0".into());
-        let r = run(vec![ok, bad, report("call", "passed"), report("teardown", "passed")]);
+        let mut parent = report("call", "failed");
+        parent.message = Some("contains 1 failed subtest".into());
+        let r = run(vec![ok, bad, parent, report("teardown", "passed")]);
         assert_eq!((r.outcome, r.when), (Outcome::Failed, Some(When::Call)));
-        assert_eq!(r.message.as_deref(), Some("subtest (i=1) failed: assert 1 == 0"));
+        assert_eq!(r.message.as_deref(), Some("contains 1 failed subtest"));
         let outcomes: Vec<_> = r.subtests.iter().map(|s| (s.description.as_str(), s.outcome)).collect();
         assert_eq!(outcomes, [("(i=0)", Outcome::Passed), ("(i=1)", Outcome::Failed)]);
         assert!((r.duration_ms - 2.0).abs() < 1e-9, "subtest time is not counted twice");

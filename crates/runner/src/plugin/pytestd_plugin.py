@@ -376,7 +376,9 @@ def _message(report):
     return None
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_runtest_logreport(report):
+    # Last: pytest's own reporting may still change a report (a test whose subtest failed becomes failed).
     channel = _channel
     if channel is None:
         return
