@@ -155,7 +155,22 @@ _unsent_duration = {}
 _unsent_get = _unsent_duration.get
 
 
+_MIN_PYTEST = (7, 4)
+
+
+def _pytest_version():
+    parts = []
+    for part in pytest.__version__.split(".")[:2]:
+        digits = "".join(ch for ch in part if ch.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
 def pytest_configure(config):
+    if _channel is not None and _pytest_version() < _MIN_PYTEST:
+        raise pytest.UsageError("pytestd needs pytest %d.%d or newer; this interpreter has pytest %s "
+                                "(upgrade it with `python -m pip install -U pytest`)"
+                                % (_MIN_PYTEST + (pytest.__version__,)))
     if _connect_error is not None:
         raise pytest.UsageError("pytestd: cannot report to the daemon: %s" % _connect_error)
 
