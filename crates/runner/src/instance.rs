@@ -23,13 +23,12 @@ use crate::config::RunnerConfig;
 use crate::events::{JobKind, RunEvent, RunOutcome};
 use crate::lines::{LineReader, MAX_OUTPUT_LINE};
 use crate::monitor::Monitor;
+use crate::outbox::{finished_event, Outbox, OUTBOX_HIGH_WATER};
 use crate::outcome::Tally;
 use crate::process::{self, ProcessGroup};
 use crate::result_server::Routes;
 use crate::verdict::{self, Exit, Stop};
 
-/// Events waiting for the client beyond this stop the reading of pytest's output until the client catches up.
-const OUTBOX_HIGH_WATER: usize = 512;
 /// How long, after pytest exited, its pipes and result stream may take to close.
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
 /// Lines of pytest's error output kept to explain a failure to start or a crash.
@@ -458,100 +457,12 @@ fn not_found_message(ids: &[String]) -> String {
     text
 }
 
-/// Events on their way to the requester. Unbounded in type, bounded in practice: the actor stops reading
-/// pytest while more than [`OUTBOX_HIGH_WATER`] wait.
-struct Outbox {
-    queue: VecDeque<RunEvent>,
-    tx: Option<mpsc::Sender<RunEvent>>,
-}
-
-impl Outbox {
-    fn new(tx: mpsc::Sender<RunEvent>) -> Self {
-        Self {
-            queue: VecDeque::new(),
-            tx: Some(tx),
-        }
-    }
-
-    fn push(&mut self, event: RunEvent) {
-        if self.tx.is_some() {
-            self.queue.push_back(event);
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.queue.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.queue.is_empty()
-    }
-
-    /// Sends the oldest event when the requester has room; false when the requester is gone.
-    async fn send_one(&mut self) -> bool {
-        let closed = match &self.tx {
-            None => return std::future::pending().await,
-            Some(tx) => match tx.reserve().await {
-                Ok(permit) => {
-                    if let Some(event) = self.queue.pop_front() {
-                        permit.send(event);
-                    }
-                    false
-                }
-                Err(_) => true,
-            },
-        };
-        if closed {
-            self.tx = None;
-            self.queue.clear();
-        }
-        !closed
-    }
-
-    fn try_flush(&mut self) {
-        if let Some(tx) = &self.tx {
-            while let Some(event) = self.queue.pop_front() {
-                if tx.try_send(event).is_err() {
-                    break;
-                }
-            }
-        }
-    }
-
-    /// Sends everything left, then `runFinished`; the result goes back to the coordinator.
-    async fn finish(mut self, result: RunTestsResult) -> RunTestsResult {
-        self.push(RunEvent::Log(format!(
-            "finished: {} in {} ms ({} tests)",
-            result.status.as_str(),
-            result.duration_ms,
-            result.summary.total
-        )));
-        self.push(finished_event(&result));
-        if let Some(tx) = self.tx.take() {
-            for event in self.queue.drain(..) {
-                if tx.send(event).await.is_err() {
-                    break;
-                }
-            }
-        }
-        result
-    }
-}
-
 impl From<RunTestsResult> for RunOutcome {
     fn from(result: RunTestsResult) -> Self {
         Self {
             result,
             discovered: Vec::new(),
         }
-    }
-}
-
-fn finished_event(result: &RunTestsResult) -> RunEvent {
-    RunEvent::Finished {
-        status: result.status,
-        summary: result.summary,
-        duration_ms: result.duration_ms,
     }
 }
 

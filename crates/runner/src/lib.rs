@@ -14,6 +14,7 @@ pub mod events;
 mod instance;
 mod lines;
 mod monitor;
+mod outbox;
 mod outcome;
 mod plugin;
 mod process;
