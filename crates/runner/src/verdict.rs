@@ -114,8 +114,9 @@ pub(crate) fn judge(facts: &Facts<'_>) -> Verdict {
         );
     }
     let unfinished = Some("the test did not finish".to_owned());
-    if facts.discovery && code == 2 && facts.collect_errors > 0 {
-        // Collection errors stop pytest with 2; a discovery still returns every file that did collect.
+    if facts.discovery && (code == 5 || (code == 2 && facts.collect_errors > 0)) {
+        // Nothing to collect is a complete (empty) tree; collection errors stop pytest with 2, yet a discovery
+        // still returns every file that did collect, the errors listed per file.
         return verdict(RunStatus::Passed, Vec::new(), None);
     }
     match code {

@@ -258,41 +258,75 @@ def pytest_collection_finish(session):
     if _channel is None:
         return
     if _DISCOVER:
-        _send_tree(session)
+        tree = _tree(session.config)
+        for item in session.items:
+            tree.add_item(item)
+        tree.flush()
     _channel.send({"type": "collected", "count": len(session.items)})
 
 
 _DISCOVERY_BATCH = 1000
+_tree_sender = None
 
 
-def _send_tree(session):
-    """Sends the collected tree, parents before children, in batches."""
-    root = str(session.config.rootpath)
-    seen = set()
-    batch = []
+def _tree(config):
+    global _tree_sender
+    if _tree_sender is None:
+        _tree_sender = _TreeSender(str(config.rootpath))
+    return _tree_sender
 
-    def add(node_id, name, kind, parent_id, path, line):
-        seen.add(node_id)
-        node = {"id": node_id, "name": name, "kind": kind}
-        if parent_id:
-            node["parentId"] = parent_id
-        if path is not None:
-            node["path"] = path
-        if line is not None:
-            node["line"] = line
-        batch.append(node)
-        if len(batch) >= _DISCOVERY_BATCH:
-            _channel.send({"type": "discovered", "nodes": batch[:]})
-            del batch[:]
 
-    for item in session.items:
+def _may_deselect(config):
+    """Whether something may drop collected tests before collection ends (then nodes go out only at the end)."""
+    option = config.option
+    return bool(getattr(option, "keyword", "") or getattr(option, "markexpr", "")
+                or getattr(option, "deselect", None) or getattr(option, "lf", False)
+                or getattr(option, "last_failed_no_failures", "all") != "all")
+
+
+def pytest_collectreport(report):
+    if _channel is None:
+        return
+    if report.failed:
+        _channel.send({"type": "collectError", "nodeid": report.nodeid, "longrepr": str(report.longrepr)})
+    elif _DISCOVER and _stream_early:
+        # Stream each file's tests as soon as it is collected; large trees show up while pytest still works.
+        tree = None
+        for node in report.result:
+            if isinstance(node, pytest.Item):
+                tree = tree or _tree(node.config)
+                tree.add_item(node)
+        if tree is not None:
+            tree.flush()
+
+
+_stream_early = False
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session):
+    global _stream_early
+    _stream_early = _DISCOVER and not _may_deselect(session.config)
+
+
+class _TreeSender:
+    """Sends the collected tree, parents before children, each node once, in batches."""
+
+    def __init__(self, root):
+        self.root = root
+        self.seen = set()
+        self.batch = []
+
+    def add_item(self, item):
+        if item.nodeid in self.seen:
+            return
         parent_id = None
         for node in item.listchain()[1:-1]:
             if node.nodeid in ("", "."):
                 continue  # the project directory itself: its children are the top level
-            if node.nodeid not in seen:
-                path, line = _node_place(node, root)
-                add(node.nodeid, node.name, _kind(node), parent_id, path, line)
+            if node.nodeid not in self.seen:
+                path, line = _node_place(node, self.root)
+                self.add(node.nodeid, node.name, _kind(node), parent_id, path, line)
             parent_id = node.nodeid
         path, lineno = item.location[0], item.location[1]
         path = path.replace(os.sep, "/") if path is not None else None
@@ -301,12 +335,28 @@ def _send_tree(session):
         if original and original != item.name and item.nodeid.endswith("::" + item.name):
             # Parametrized cases hang under a node for their function, which pytest itself does not have.
             function_id = item.nodeid[: len(item.nodeid) - len(item.name)] + original
-            if function_id not in seen:
-                add(function_id, original, "function", parent_id, path, line)
+            if function_id not in self.seen:
+                self.add(function_id, original, "function", parent_id, path, line)
             parent_id = function_id
-        add(item.nodeid, item.name, "test", parent_id, path, line)
-    if batch:
-        _channel.send({"type": "discovered", "nodes": batch})
+        self.add(item.nodeid, item.name, "test", parent_id, path, line)
+
+    def add(self, node_id, name, kind, parent_id, path, line):
+        self.seen.add(node_id)
+        node = {"id": node_id, "name": name, "kind": kind}
+        if parent_id:
+            node["parentId"] = parent_id
+        if path is not None:
+            node["path"] = path
+        if line is not None:
+            node["line"] = line
+        self.batch.append(node)
+        if len(self.batch) >= _DISCOVERY_BATCH:
+            self.flush()
+
+    def flush(self):
+        if self.batch:
+            _channel.send({"type": "discovered", "nodes": self.batch})
+            self.batch = []
 
 
 def _kind(node):
@@ -331,11 +381,6 @@ def _node_place(node, root):
         except Exception:  # noqa: BLE001 - a place is optional
             return rel, None
     return rel, None
-
-
-def pytest_collectreport(report):
-    if _channel is not None and report.failed:
-        _channel.send({"type": "collectError", "nodeid": report.nodeid, "longrepr": str(report.longrepr)})
 
 
 _quoted_paths = {}
