@@ -10,6 +10,7 @@ mod support;
 mod cancel;
 mod coordinator;
 mod crash;
+mod discovery;
 mod errors;
 mod hostile;
 mod lifecycle;

@@ -126,6 +126,17 @@ impl Daemon {
         params
     }
 
+    /// `discoverTests` params for a fixture project, tagged with the marker.
+    pub fn discover_params(&self, fixture_name: &str) -> Value {
+        json!({"cwd": fixture(fixture_name), "env": {MARK_VAR: self.marker}})
+    }
+
+    /// Discovers tests and returns the `discoverTests` result; panics if the response is an error.
+    pub fn discover(&mut self, params: Value, timeout: Duration) -> Value {
+        self.call("discoverTests", params, timeout)
+            .unwrap_or_else(|e| panic!("discoverTests answered an error: {e:?}"))
+    }
+
     /// Sends a request and returns its id.
     pub fn request(&mut self, method: &str, params: Value) -> i64 {
         let id = self.next_id;

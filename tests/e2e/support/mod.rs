@@ -1,7 +1,8 @@
 //! Harness shared by the end-to-end tests: the `Daemon` driver, process watching, interpreters and helpers for
-//! reading `runTests` results.
+//! reading `runTests` and `discoverTests` results.
 
 mod daemon;
+mod discovery;
 mod framing;
 mod procs;
 mod python;
@@ -13,6 +14,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub use daemon::Daemon;
+pub use discovery::{
+    assert_discovery_status, assert_parents_first, discovered_test_ids, node, nodes, pytest_collect_only,
+};
 pub use procs::{is_alive, wait_until};
 pub use python::{python_without_pytest, test_python};
 pub use results::{assert_status, errors_text, result, result_ids};
