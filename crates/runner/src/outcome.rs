@@ -112,23 +112,26 @@ fn severity(outcome: Outcome) -> u8 {
     }
 }
 
-fn phase(when: &str) -> When {
+/// The phase a report names; `None` for anything else, such as pytest-xdist's "???" for a crashed worker's test.
+fn phase(when: &str) -> Option<When> {
     match when {
-        "setup" => When::Setup,
-        "teardown" => When::Teardown,
-        _ => When::Call,
+        "setup" => Some(When::Setup),
+        "call" => Some(When::Call),
+        "teardown" => Some(When::Teardown),
+        _ => None,
     }
 }
 
 /// What one phase says about the test, by pytest's own rules (`_pytest.skipping`, `TestReport`).
-fn phase_outcome(report: &PhaseReport, when: When) -> Outcome {
+/// A failure outside setup, call and teardown (a crashed xdist worker) is an error: the test never finished.
+fn phase_outcome(report: &PhaseReport, when: Option<When>) -> Outcome {
     let xfail = report.wasxfail.is_some();
     match (report.outcome.as_str(), when) {
-        ("passed", When::Call) if xfail => Outcome::Xpassed,
+        ("passed", Some(When::Call)) if xfail => Outcome::Xpassed,
         ("passed", _) => Outcome::Passed,
         ("skipped", _) if xfail => Outcome::Xfailed,
         ("skipped", _) => Outcome::Skipped,
-        ("failed", When::Call) => Outcome::Failed,
+        ("failed", Some(When::Call)) => Outcome::Failed,
         _ => Outcome::Error,
     }
 }
@@ -144,7 +147,7 @@ fn merge(result: &mut TestResult, mut report: PhaseReport) {
     append(&mut result.stderr, report.stderr);
     if severity(outcome) > severity(result.outcome) {
         result.outcome = outcome;
-        result.when = Some(when);
+        result.when = when;
         result.message = match outcome {
             Outcome::Xfailed | Outcome::Xpassed => report.wasxfail.filter(|r| !r.is_empty()),
             _ => report.message,
@@ -162,7 +165,7 @@ fn merge(result: &mut TestResult, mut report: PhaseReport) {
 /// report (failing a `subtests` test whose subtest failed, leaving a `unittest` one passed), and the plugin sends
 /// that report as pytest left it. Its time is already part of the test's call phase.
 fn merge_subtest(result: &mut TestResult, report: PhaseReport, description: String) {
-    let outcome = phase_outcome(&report, When::Call);
+    let outcome = phase_outcome(&report, Some(When::Call));
     let message = match outcome {
         Outcome::Xfailed | Outcome::Xpassed => report.wasxfail.filter(|r| !r.is_empty()),
         _ => report.message,
@@ -275,6 +278,17 @@ mod tests {
         let outcomes: Vec<_> = r.subtests.iter().map(|s| (s.description.as_str(), s.outcome)).collect();
         assert_eq!(outcomes, [("(i=0)", Outcome::Passed), ("(i=1)", Outcome::Failed)]);
         assert!((r.duration_ms - 2.0).abs() < 1e-9, "subtest time is not counted twice");
+    }
+
+    #[test]
+    fn a_failure_outside_the_three_phases_is_an_error() {
+        let mut tally = Tally::default();
+        tally.start("t.py::a", None);
+        let mut crash = report("???", "failed");
+        crash.message = Some("worker 'gw0' crashed while running 't.py::a'".into());
+        assert!(tally.report(crash).is_none());
+        let ended = tally.finish_running(None);
+        assert_eq!((ended[0].outcome, ended[0].when), (Outcome::Error, None));
     }
 
     #[test]
