@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Build pytestd and run the bundled demo project through the scripting client.
+# Build pytestd and run the bundled demo project with `pytestd run`: a progress bar on a terminal, each failure as it
+# happens, then a summary. Extra arguments go to `pytestd run` (e.g. `-v`, `--json`, `--junit-xml report.xml`).
 # Needs only the Rust toolchain and python3; creates editors/scripting/demo/.venv with pytest on first use.
-# The demo has one intentionally failing test: the client's exit code 1 ("tests failed") counts as success here.
+# The demo has one intentionally failing test: exit code 1 ("tests failed") counts as success here.
+# The stdlib scripting client (pytestd_client.py, driving `pytestd serve`) runs the same demo with:
+#   python3 editors/scripting/pytestd_client.py --python editors/scripting/demo/.venv/bin/python editors/scripting/demo
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,8 +25,7 @@ if ! "$venv/bin/python" -c "import pytest" 2>/dev/null; then
 fi
 
 status=0
-"$venv/bin/python" "$here/pytestd_client.py" --pytestd "$PWD/target/release/pytestd" --python "$venv/bin/python" \
-    "$here/demo" || status=$?
+target/release/pytestd run editors/scripting/demo --python "$venv/bin/python" "$@" || status=$?
 if [[ $status -eq 1 ]]; then
     echo "demo.sh: one failure, as intended (test_low_stock_report shows how failures look)" >&2
     exit 0

@@ -8,6 +8,7 @@
 mod support;
 
 mod cancel;
+mod cli;
 mod coordinator;
 mod crash;
 mod discovery;

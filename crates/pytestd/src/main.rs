@@ -1,7 +1,8 @@
 //! `pytestd`: a JSON-RPC daemon that runs pytest for editors and scripts.
 //!
-//! This crate is the edge: the command line, logging, and the wiring of the runner into a tower-lsp-server
-//! service on stdin/stdout. Its invariant: stdout carries protocol frames and nothing else.
+//! This crate is the edge: the command line, logging, the wiring of the runner into a tower-lsp-server service on
+//! stdin/stdout (`serve`), and the terminal front end over the same runner (`run`, `discover`). Its invariant: under
+//! `serve`, stdout carries protocol frames and nothing else.
 
 #![forbid(unsafe_code)]
 
@@ -12,6 +13,7 @@ mod notify;
 mod ordered;
 mod params;
 mod requests;
+mod run;
 mod serve;
 mod service;
 mod stdin;
@@ -20,7 +22,14 @@ mod stdio;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // --help and --version print and succeed; a usage error exits 4, as pytest's do.
+            let _ = err.print();
+            return std::process::ExitCode::from(if err.use_stderr() { 4 } else { 0 });
+        }
+    };
     let _log_guard = match logging::init(cli.log_level.as_deref(), cli.log_file.as_deref()) {
         Ok(guard) => guard,
         Err(err) => {
@@ -37,5 +46,7 @@ fn main() -> std::process::ExitCode {
                 std::process::ExitCode::FAILURE
             }
         },
+        cli::Command::Run(args) => run::main(&args),
+        cli::Command::Discover(args) => run::discover_main(&args),
     }
 }

@@ -1,0 +1,167 @@
+//! Arguments of `pytestd run` and `pytestd discover`, and what they resolve to (project directory, interpreter).
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+
+use super::partition::Partition;
+
+/// `pytestd run [PATH] [TEST_ID…] [-- PYTEST_ARGS…]`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct RunArgs {
+    /// The project directory (pytest's rootdir); defaults to the current directory.
+    #[arg(value_name = "PATH")]
+    pub(crate) path: Option<PathBuf>,
+
+    /// Test ids relative to PATH (`tests/test_a.py::test_x`, a file or a directory); none runs the whole suite.
+    #[arg(value_name = "TEST_ID")]
+    pub(crate) test_ids: Vec<String>,
+
+    /// Extra arguments for pytest, after `--`.
+    #[arg(last = true, value_name = "PYTEST_ARGS")]
+    pub(crate) pytest_args: Vec<String>,
+
+    #[command(flatten)]
+    pub(crate) common: Common,
+
+    /// Most pytest processes at once.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) max_parallel: Option<u32>,
+
+    /// Stop the run after this many seconds (exit code 2).
+    #[arg(long, value_name = "SECS")]
+    pub(crate) timeout: Option<f64>,
+
+    /// Less output: failures and the final line only.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+
+    /// More output: every result as a line, pytest's own output, whole tracebacks.
+    #[arg(short, long)]
+    pub(crate) verbose: bool,
+
+    /// Colors and escape codes: `auto` uses them on a terminal only (and never when NO_COLOR is set).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub(crate) color: ColorChoice,
+
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) junit_xml: Option<PathBuf>,
+
+    /// Print newline-delimited JSON events on stdout instead of the terminal report.
+    #[arg(long)]
+    pub(crate) json: bool,
+
+    /// Run only the tests that failed the last time this project ran (all tests when none did).
+    #[arg(long)]
+    pub(crate) last_failed: bool,
+
+    /// Run only this machine's share of the tests: `slice:M/N` (every Nth in id order) or `hash:M/N`.
+    #[arg(long, value_name = "KIND:M/N")]
+    pub(crate) partition: Option<Partition>,
+}
+
+/// `pytestd discover [PATH] [-- PYTEST_ARGS…]`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct DiscoverArgs {
+    /// The project directory (pytest's rootdir); defaults to the current directory.
+    #[arg(value_name = "PATH")]
+    pub(crate) path: Option<PathBuf>,
+
+    /// Extra arguments for pytest, after `--` (`-k`, `-m`, paths).
+    #[arg(last = true, value_name = "PYTEST_ARGS")]
+    pub(crate) pytest_args: Vec<String>,
+
+    #[command(flatten)]
+    pub(crate) common: Common,
+
+    /// Print the collected tree (every node, parents first) and errors as one JSON document.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// Options `run` and `discover` share.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct Common {
+    /// Python interpreter with pytest; defaults to PATH/.venv/bin/python if it exists, else python3.
+    #[arg(long, value_name = "PYTHON")]
+    pub(crate) python: Option<PathBuf>,
+}
+
+/// When to color the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to color, given whether the output is a terminal.
+    pub(crate) fn enabled(self, terminal: bool) -> bool {
+        match self {
+            Self::Always => true,
+            Self::Never => false,
+            Self::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+}
+
+/// The project directory, absolute, or a usage error.
+pub(crate) fn project_dir(path: Option<&Path>) -> Result<PathBuf, String> {
+    let cwd = std::env::current_dir().map_err(|err| format!("cannot read the current directory: {err}"))?;
+    let dir = match path {
+        Some(path) => cwd.join(path),
+        None => cwd,
+    };
+    if !dir.is_dir() {
+        return Err(format!("{} is not a directory", dir.display()));
+    }
+    // Canonical, so the last-failed cache finds the project under one name however it is spelled.
+    dir.canonicalize()
+        .map_err(|err| format!("cannot resolve {}: {err}", dir.display()))
+}
+
+/// The interpreter: `--python` (relative to the current directory), else the project's `.venv`, else `None`
+/// (the runner's default, python3 from PATH).
+pub(crate) fn python(explicit: Option<&Path>, project: &Path) -> Option<String> {
+    if let Some(python) = explicit {
+        // A bare name (`python3.12`) is looked up in PATH by the runner; a path is made absolute.
+        if python.components().count() > 1 {
+            let absolute = std::env::current_dir()
+                .map(|cwd| cwd.join(python))
+                .unwrap_or_else(|_| python.to_owned());
+            return Some(absolute.display().to_string());
+        }
+        return Some(python.display().to_string());
+    }
+    let venv = project.join(".venv/bin/python");
+    venv.exists().then(|| venv.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_project_venv_is_the_default_interpreter() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(python(None, dir.path()), None);
+        std::fs::create_dir_all(dir.path().join(".venv/bin")).unwrap();
+        std::fs::write(dir.path().join(".venv/bin/python"), "").unwrap();
+        assert_eq!(
+            python(None, dir.path()),
+            Some(dir.path().join(".venv/bin/python").display().to_string())
+        );
+        assert_eq!(python(Some(Path::new("python3")), dir.path()), Some("python3".into()));
+    }
+
+    #[test]
+    fn the_project_must_be_a_directory() {
+        assert!(project_dir(Some(Path::new("/no/such/dir/anywhere"))).is_err());
+        assert!(project_dir(None).unwrap().is_absolute());
+    }
+}

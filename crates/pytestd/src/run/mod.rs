@@ -1,0 +1,309 @@
+//! `pytestd run` and `pytestd discover`: the terminal and CI front end. A run goes through the same coordinator and
+//! instance actors as the daemon's `runTests` (in-process: submit a `RunTestsParams`, consume the ticket's events),
+//! so there is one code path for running pytest.
+//!
+//! Here stdout is the user's terminal (or a pipe to a script), not the protocol: that is `serve` only. Output goes
+//! through `std::io::stdout().lock()` and `writeln!`, so the crate-wide `print_stdout` lint keeps guarding `serve`.
+
+pub(crate) mod args;
+mod discover;
+mod json;
+mod junit;
+mod last_failed;
+mod partition;
+mod progress;
+mod style;
+mod summary;
+
+use std::future::Future;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use pytestd_protocol::runs::RunTestsParams;
+use pytestd_runner::{Coordinator, JobKind, RunEvent, RunnerConfig};
+use tokio::signal::unix::{signal, SignalKind};
+
+use self::args::{project_dir, python, RunArgs};
+use self::json::JsonEvents;
+use self::last_failed::LastFailed;
+use self::progress::{Progress, Verbosity};
+use self::style::Style;
+use self::summary::exit;
+
+pub(crate) use self::discover::main as discover_main;
+
+/// `pytestd run`.
+pub(crate) fn main(args: &RunArgs) -> ExitCode {
+    ExitCode::from(block_on(run(args)))
+}
+
+/// Runs `future` on a fresh multi-threaded runtime; an exit code of 3 if there is none to be had.
+fn block_on(future: impl Future<Output = u8>) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("pytestd: cannot start the async runtime: {err}");
+            return exit::INTERNAL_ERROR;
+        }
+    };
+    let code = runtime.block_on(future);
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    code
+}
+
+/// Where a run's events go: a person's terminal, or a script reading JSON lines.
+enum Sink {
+    Human(Progress),
+    Json(JsonEvents<std::io::Stdout>),
+}
+
+impl Sink {
+    fn event(&mut self, event: &RunEvent) {
+        match self {
+            Self::Human(progress) => progress.event(event),
+            Self::Json(events) => {
+                // A reader that went away (`| head`) only loses events; the run goes on and its exit code stands.
+                let _ = events.event(event);
+            }
+        }
+    }
+}
+
+async fn run(args: &RunArgs) -> u8 {
+    let started = Instant::now();
+    let project = match project_dir(args.path.as_deref()) {
+        Ok(project) => project,
+        Err(err) => {
+            eprintln!("pytestd: {err}");
+            return exit::USAGE_ERROR;
+        }
+    };
+    let timeout_ms = match args.timeout {
+        None => None,
+        Some(secs) if secs.is_finite() && secs > 0.0 => Some((secs * 1000.0).ceil() as u64),
+        Some(secs) => {
+            eprintln!("pytestd: --timeout must be a positive number of seconds, got {secs}");
+            return exit::USAGE_ERROR;
+        }
+    };
+    let terminal = std::io::stdout().is_terminal();
+    let style = Style {
+        color: args.color.enabled(terminal),
+    };
+    let verbosity = if args.quiet {
+        Verbosity::Quiet
+    } else if args.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    };
+    let mut config = RunnerConfig::default();
+    if let Some(n) = args.max_parallel {
+        config.max_parallel = n;
+    }
+    let coordinator = match Coordinator::start(config) {
+        Ok(coordinator) => coordinator,
+        Err(err) => {
+            eprintln!("pytestd: cannot start the runner: {err}");
+            return exit::INTERNAL_ERROR;
+        }
+    };
+    let code = run_with(
+        args,
+        &coordinator,
+        &project,
+        timeout_ms,
+        style,
+        verbosity,
+        terminal,
+        started,
+    )
+    .await;
+    coordinator.shutdown().await;
+    code
+}
+
+#[allow(clippy::too_many_arguments)] // One call site; a struct for these would only rename them.
+async fn run_with(
+    args: &RunArgs,
+    coordinator: &Coordinator,
+    project: &std::path::Path,
+    timeout_ms: Option<u64>,
+    style: Style,
+    verbosity: Verbosity,
+    terminal: bool,
+    started: Instant,
+) -> u8 {
+    let cwd = project.display().to_string();
+    let python = python(args.common.python.as_deref(), project);
+    let pytest_args = (!args.pytest_args.is_empty()).then(|| args.pytest_args.clone());
+    let cache = LastFailed::for_project(project);
+    let note = |text: &str| {
+        if !args.json && verbosity != Verbosity::Quiet {
+            eprintln!("pytestd: {text}");
+        }
+    };
+
+    // The selection: the ids given, narrowed to last time's failures, then to this machine's partition.
+    let mut test_ids = args.test_ids.clone();
+    let mut known = false;
+    if args.last_failed {
+        let failed: Vec<String> = cache
+            .load()
+            .into_iter()
+            .filter(|id| test_ids.is_empty() || test_ids.iter().any(|given| within(id, given)))
+            .collect();
+        if failed.is_empty() {
+            note("--last-failed: no failures recorded, running every selected test");
+        } else {
+            note(&format!(
+                "--last-failed: running the {} tests that failed last time",
+                failed.len()
+            ));
+            test_ids = failed;
+            known = true;
+        }
+    }
+    let mut total = None;
+    if let Some(partition) = args.partition {
+        let ids = if known {
+            test_ids.clone()
+        } else {
+            let params = RunTestsParams {
+                cwd: cwd.clone(),
+                test_ids: (!test_ids.is_empty()).then(|| test_ids.clone()),
+                args: pytest_args.clone(),
+                python: python.clone(),
+                timeout_ms,
+                ..RunTestsParams::default()
+            };
+            let (outcome, interrupted) = match discover::collect(coordinator, params).await {
+                Ok(collected) => collected,
+                Err(code) => return code,
+            };
+            let code = summary::exit_code(&outcome.result, interrupted);
+            if code != exit::OK && code != exit::NO_TESTS_COLLECTED {
+                eprintln!("pytestd: collecting the tests to partition failed");
+                for error in &outcome.result.errors {
+                    eprintln!("{}", error.trim_end());
+                }
+                return code;
+            }
+            discover::test_ids(&outcome)
+        };
+        let share = partition.select(&ids);
+        note(&format!(
+            "partition {partition}: {} of {} tests",
+            share.len(),
+            ids.len()
+        ));
+        if share.is_empty() {
+            note("no tests in this partition");
+            return exit::NO_TESTS_COLLECTED;
+        }
+        total = Some(share.len() as u64);
+        test_ids = share;
+    }
+
+    let params = RunTestsParams {
+        cwd: cwd.clone(),
+        test_ids: (!test_ids.is_empty()).then_some(test_ids),
+        args: pytest_args,
+        python,
+        timeout_ms,
+        ..RunTestsParams::default()
+    };
+    let mut ticket = match coordinator.submit(params, JobKind::Run).await {
+        Ok(ticket) => ticket,
+        Err(err) => return discover::submit_failed(&err),
+    };
+    let mut sink = if args.json {
+        Sink::Json(JsonEvents::new(std::io::stdout(), ticket.run_id()))
+    } else {
+        Sink::Human(Progress::new(style, verbosity, terminal, total))
+    };
+    let mut sigint = match signal(SignalKind::interrupt()) {
+        Ok(sigint) => sigint,
+        Err(err) => {
+            eprintln!("pytestd: cannot watch SIGINT: {err}");
+            return exit::INTERNAL_ERROR;
+        }
+    };
+    let mut interrupted = false;
+    loop {
+        tokio::select! {
+            event = ticket.next_event() => match event {
+                Some(event) => sink.event(&event),
+                None => break,
+            },
+            _ = sigint.recv() => {
+                // The first Ctrl-C stops the run (SIGTERM, then SIGKILL after the grace period); a second kills now.
+                if !interrupted {
+                    eprintln!("\npytestd: interrupted, stopping pytest (Ctrl-C again to kill it at once)");
+                }
+                interrupted = true;
+                let _ = coordinator.cancel(ticket.run_id()).await;
+            }
+        }
+    }
+    if let Sink::Human(progress) = &mut sink {
+        progress.finish();
+    }
+    let outcome = match ticket.result().await {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            eprintln!("pytestd: {err}");
+            return exit::INTERNAL_ERROR;
+        }
+    };
+    let result = &outcome.result;
+    let wall = started.elapsed();
+    if let Err(err) = cache.record(result) {
+        eprintln!("pytestd: cannot remember the failed tests for --last-failed: {err}");
+    }
+    let mut code = summary::exit_code(result, interrupted);
+    if let Some(path) = &args.junit_xml {
+        if let Err(err) = junit::write(path, result, wall.as_secs_f64()) {
+            eprintln!("pytestd: cannot write {}: {err}", path.display());
+            code = code.max(exit::INTERNAL_ERROR);
+        }
+    }
+    match &mut sink {
+        Sink::Json(events) => {
+            let _ = events.finished(result);
+        }
+        Sink::Human(_) => {
+            let mut text = summary::render(result, &cwd, wall, style, verbosity == Verbosity::Quiet);
+            text.push_str(&summary::final_line(&result.summary, wall, style));
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{text}");
+            let _ = out.flush();
+        }
+    }
+    code
+}
+
+/// Whether test `id` lies within `given` (the same id, or a file, directory, class or function containing it).
+fn within(id: &str, given: &str) -> bool {
+    let given = given.trim_end_matches('/');
+    id == given
+        || [format!("{given}::"), format!("{given}/"), format!("{given}[")]
+            .iter()
+            .any(|prefix| id.starts_with(prefix.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_lie_within_their_files_directories_and_classes() {
+        assert!(within("tests/t.py::C::test_a[1]", "tests"));
+        assert!(within("tests/t.py::C::test_a[1]", "tests/"));
+        assert!(within("tests/t.py::C::test_a[1]", "tests/t.py::C"));
+        assert!(within("tests/t.py::C::test_a[1]", "tests/t.py::C::test_a"));
+        assert!(!within("tests/t.py::C::test_ab", "tests/t.py::C::test_a"));
+        assert!(!within("tests2/t.py::x", "tests"));
+    }
+}
