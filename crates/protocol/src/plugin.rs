@@ -50,8 +50,11 @@ pub enum PluginMessage {
     /// Requested test ids that matched no collected test.
     #[serde(rename_all = "camelCase")]
     NotFound {
-        /// The ids, as requested.
+        /// The ids, as requested (the first thousand).
         ids: Vec<String>,
+        /// How many there are in all, when more than `ids` lists.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        total: Option<u64>,
     },
     /// A test is about to run.
     #[serde(rename_all = "camelCase")]

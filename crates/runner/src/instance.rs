@@ -395,7 +395,10 @@ impl RunState {
             PluginMessage::Collected { count } => {
                 outbox.push(RunEvent::Log(format!("collected {count} tests")));
             }
-            PluginMessage::NotFound { ids } => self.errors.push(not_found_message(&ids)),
+            PluginMessage::NotFound { ids, total } => {
+                let total = total.unwrap_or(ids.len() as u64).max(ids.len() as u64);
+                self.errors.push(not_found_message(&ids, total));
+            }
             PluginMessage::TestStarted { nodeid, path, line } => {
                 let location = path.zip(line).map(|(path, line)| Location { path, line });
                 self.tally.start(&nodeid, location);
@@ -447,12 +450,13 @@ impl RunState {
     }
 }
 
-fn not_found_message(ids: &[String]) -> String {
+fn not_found_message(ids: &[String], total: u64) -> String {
     const SHOWN: usize = 20;
-    let mut text = format!("{} requested test id(s) matched no collected test: ", ids.len());
+    let mut text = format!("{total} requested test id(s) matched no collected test: ");
     text.push_str(&ids.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", "));
-    if ids.len() > SHOWN {
-        text.push_str(&format!(", and {} more", ids.len() - SHOWN));
+    let shown = ids.len().min(SHOWN) as u64;
+    if total > shown {
+        text.push_str(&format!(", and {} more", total - shown));
     }
     text
 }
@@ -498,7 +502,7 @@ mod tests {
     #[test]
     fn not_found_lists_a_bounded_number_of_ids() {
         let ids: Vec<String> = (0..25).map(|i| format!("t.py::x{i}")).collect();
-        let text = not_found_message(&ids);
+        let text = not_found_message(&ids, 25);
         assert!(text.starts_with("25 requested"));
         assert!(text.ends_with("and 5 more"));
     }

@@ -37,8 +37,10 @@ _TRUNCATED = "\n[pytestd: output truncated]\n"
 _FLUSH_INTERVAL = 0.02
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-# The C string encoder: a quoted JSON string in one call, for the per-test hot path.
-_quote = json.encoder.encode_basestring_ascii
+# The C string encoder: a quoted JSON string in one call, for the per-test hot path. Not the ASCII one: that
+# writes a lone surrogate as a "\ud800" escape, which no strict JSON reader accepts. Raw, it is encoded with
+# "surrogatepass" below and arrives as invalid UTF-8, which the daemon replaces with U+FFFD.
+_quote = json.encoder.encode_basestring
 
 
 class _Channel:
@@ -106,7 +108,7 @@ class _Channel:
             count = len(lines)
             if not count or self._broken:
                 return
-            data = "".join([lines.popleft() for _ in range(count)]).encode("utf-8", "surrogateescape")
+            data = "".join([lines.popleft() for _ in range(count)]).encode("utf-8", "surrogatepass")
             try:
                 self._sock.sendall(data)
             except OSError:
@@ -251,7 +253,8 @@ def pytest_collection_modifyitems(session, config, items):
         items[:] = selected
     missing = [test_id for test_id in _selection if test_id not in matched]
     if missing and _channel is not None:
-        _channel.send({"type": "notFound", "ids": missing})
+        # The daemon shows a few; the count is what matters beyond that.
+        _channel.send({"type": "notFound", "ids": missing[:1000], "total": len(missing)})
 
 
 def pytest_collection_finish(session):
@@ -288,7 +291,7 @@ def pytest_collectreport(report):
     if _channel is None:
         return
     if report.failed:
-        _channel.send({"type": "collectError", "nodeid": report.nodeid, "longrepr": str(report.longrepr)})
+        _channel.send({"type": "collectError", "nodeid": report.nodeid, "longrepr": _bounded(str(report.longrepr))})
     elif _DISCOVER and _stream_early:
         # Stream each file's tests as soon as it is collected; large trees show up while pytest still works.
         tree = None
@@ -415,11 +418,14 @@ def _subtest_description(report):
     return " ".join(parts) or "(<subtest>)"
 
 
-def _captured(report, prefix):
-    text = "".join(content for title, content in report.sections if title.startswith(prefix))
-    if len(text) > _MAX_OUTPUT:
-        text = text[:_MAX_OUTPUT] + _TRUNCATED
+def _bounded(text):
+    if text is not None and len(text) > _MAX_OUTPUT:
+        return text[:_MAX_OUTPUT] + _TRUNCATED
     return text
+
+
+def _captured(report, prefix):
+    return _bounded("".join(content for title, content in report.sections if title.startswith(prefix)))
 
 
 def _message(report):
@@ -459,11 +465,11 @@ def pytest_runtest_logreport(report):
         msg["wasxfail"] = str(attrs["wasxfail"])
     if "context" in attrs:
         msg["subtest"] = _subtest_description(report)
-    message = _message(report)
+    message = _bounded(_message(report))
     if message:
         msg["message"] = message
     if report.failed:
-        msg["longrepr"] = report.longreprtext
+        msg["longrepr"] = _bounded(report.longreprtext)
     if report.when == "teardown" and report.sections:
         stdout = _captured(report, "Captured stdout")
         stderr = _captured(report, "Captured stderr")
