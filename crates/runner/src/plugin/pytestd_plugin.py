@@ -424,6 +424,14 @@ def _bounded(text):
     return text
 
 
+def _bounded_middle(text):
+    # A traceback's end names the failing line: keep both ends of an overlong one.
+    if text is not None and len(text) > _MAX_OUTPUT:
+        half = _MAX_OUTPUT // 2
+        return text[:half] + _TRUNCATED + text[-half:]
+    return text
+
+
 def _captured(report, prefix):
     return _bounded("".join(content for title, content in report.sections if title.startswith(prefix)))
 
@@ -469,7 +477,7 @@ def pytest_runtest_logreport(report):
     if message:
         msg["message"] = message
     if report.failed:
-        msg["longrepr"] = _bounded(report.longreprtext)
+        msg["longrepr"] = _bounded_middle(report.longreprtext)
     if report.when == "teardown" and report.sections:
         stdout = _captured(report, "Captured stdout")
         stderr = _captured(report, "Captured stderr")
