@@ -75,6 +75,7 @@ impl<'a> RunNotifier<'a> {
                 self.notify::<RunOutputN>(RunOutput { run_id, stream, text }).await;
             }
             RunEvent::Log(text) => self.log(&format!("pytestd: {text}")).await,
+            RunEvent::Collected { count } => self.log(&format!("pytestd: collected {count} tests")).await,
             RunEvent::Discovered(tests) => {
                 self.notify::<TestsDiscoveredN>(TestsDiscovered { run_id, tests }).await;
             }

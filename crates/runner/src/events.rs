@@ -19,6 +19,11 @@ pub enum RunEvent {
         /// Its full command line.
         args: Vec<String>,
     },
+    /// Collection finished: this many tests will run.
+    Collected {
+        /// The number of selected tests.
+        count: u64,
+    },
     /// A test is about to run.
     TestStarted {
         /// The test's node id.

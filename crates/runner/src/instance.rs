@@ -392,9 +392,7 @@ impl RunState {
                 self.connected = true;
                 tracing::debug!(%pytest_version, "plugin connected");
             }
-            PluginMessage::Collected { count } => {
-                outbox.push(RunEvent::Log(format!("collected {count} tests")));
-            }
+            PluginMessage::Collected { count } => outbox.push(RunEvent::Collected { count }),
             PluginMessage::NotFound { ids, total } => {
                 let total = total.unwrap_or(ids.len() as u64).max(ids.len() as u64);
                 self.errors.push(not_found_message(&ids, total));

@@ -67,6 +67,7 @@ impl<W: Write> JsonEvents<W> {
                 },
             ),
             RunEvent::Log(message) => self.emit("log", &json!({"runId": run_id, "message": message})),
+            RunEvent::Collected { count } => self.emit("collected", &json!({"runId": run_id, "count": count})),
             RunEvent::Discovered(_) | RunEvent::Finished { .. } => Ok(()),
         }
     }

@@ -74,6 +74,15 @@ impl Progress {
                     self.line(&self.style.dim(&format!("pytestd: {text}")));
                 }
             }
+            RunEvent::Collected { count } => {
+                // Now the total is known: the spinner becomes a bar (a partition knew it from the start).
+                if let Some(bar) = self.bar.as_ref().filter(|bar| bar.length().is_none()) {
+                    bar.set_length(*count);
+                    if let Ok(style) = ProgressStyle::with_template(BAR_TEMPLATE) {
+                        bar.set_style(style.progress_chars("=> "));
+                    }
+                }
+            }
             RunEvent::Queued { .. } | RunEvent::Discovered(_) | RunEvent::Finished { .. } => {}
         }
     }
@@ -206,16 +215,13 @@ impl Progress {
     }
 }
 
+const BAR_TEMPLATE: &str = "{spinner} [{elapsed_precise}] [{bar:25}] {pos}/{len}  {wide_msg}";
+const SPINNER_TEMPLATE: &str = "{spinner} [{elapsed_precise}] {pos} done  {wide_msg}";
+
 fn new_bar(total: Option<u64>) -> ProgressBar {
     let (bar, template) = match total {
-        Some(total) => (
-            ProgressBar::new(total),
-            "{spinner} [{elapsed_precise}] [{bar:25}] {pos}/{len}  {wide_msg}",
-        ),
-        None => (
-            ProgressBar::new_spinner(),
-            "{spinner} [{elapsed_precise}] {pos} done  {wide_msg}",
-        ),
+        Some(total) => (ProgressBar::new(total), BAR_TEMPLATE),
+        None => (ProgressBar::new_spinner(), SPINNER_TEMPLATE),
     };
     bar.set_draw_target(ProgressDrawTarget::stdout());
     if let Ok(style) = ProgressStyle::with_template(template) {
