@@ -274,6 +274,33 @@ fn json_events_are_lines_for_every_test_ending_with_the_result() {
 }
 
 #[test]
+fn max_parallel_splits_a_run_by_file_across_pytest_processes_and_merges_the_result() {
+    let cache = tempfile::tempdir().unwrap();
+    let wide = fixture("wide");
+    // Four files and a package of ten: more files than processes; the broken file beside them is not selected.
+    let selection = ["test_w00.py", "test_w01.py", "test_w02.py", "pkg"];
+    let mut args = vec!["run", wide.as_str()];
+    args.extend(selection);
+    args.extend(["--max-parallel", "3", "--json"]);
+    let run = cli(&args, cache.path());
+    assert_eq!(code(&run), 0, "{}", describe(&run));
+    let events = events(&run);
+    let expected: BTreeSet<String> = pytest_collect_only(&wide, &selection).into_iter().collect();
+    assert_eq!(expected.len(), 26);
+    assert_eq!(result_ids(&events), expected);
+    let runs: BTreeSet<String> = events
+        .iter()
+        .filter(|e| e["event"] == "runStarted")
+        .map(|e| e["runId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(runs.len(), 3, "three pytest processes");
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "runFinished");
+    assert_eq!(last["result"]["summary"]["passed"], 26);
+    assert_eq!(last["result"]["results"].as_object().unwrap().len(), 26);
+}
+
+#[test]
 fn last_failed_reruns_exactly_the_tests_that_failed() {
     let cache = tempfile::tempdir().unwrap();
     let first = cli(&["run", &outcomes(), "--json"], cache.path());

@@ -24,7 +24,7 @@ pub(crate) struct RunArgs {
     #[command(flatten)]
     pub(crate) common: Common,
 
-    /// Most pytest processes at once.
+    /// Split the run by file across this many pytest processes, running at once.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) max_parallel: Option<u32>,
 

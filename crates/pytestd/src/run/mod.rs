@@ -12,6 +12,7 @@ mod junit;
 mod last_failed;
 mod partition;
 mod progress;
+mod shards;
 mod style;
 mod summary;
 
@@ -52,19 +53,22 @@ fn block_on(future: impl Future<Output = u8>) -> u8 {
     code
 }
 
-/// Where a run's events go: a person's terminal, or a script reading JSON lines.
+/// Where a run's events go: a person's terminal, or a script reading JSON lines (one writer per pytest process,
+/// so each line names the run it comes from).
 enum Sink {
     Human(Progress),
-    Json(JsonEvents<std::io::Stdout>),
+    Json(Vec<JsonEvents<std::io::Stdout>>),
 }
 
 impl Sink {
-    fn event(&mut self, event: &RunEvent) {
+    fn event(&mut self, job: usize, event: &RunEvent) {
         match self {
             Self::Human(progress) => progress.event(event),
             Self::Json(events) => {
                 // A reader that went away (`| head`) only loses events; the run goes on and its exit code stands.
-                let _ = events.event(event);
+                if let Some(events) = events.get_mut(job) {
+                    let _ = events.event(event);
+                }
             }
         }
     }
@@ -165,8 +169,10 @@ async fn run_with(
             known = true;
         }
     }
+    let shards = args.max_parallel.map_or(1, |n| n as usize);
     let mut total = None;
-    if let Some(partition) = args.partition {
+    if args.partition.is_some() || shards > 1 {
+        // Partitions and shards need the tests themselves: ids given may name files, classes or directories.
         let ids = if known {
             test_ids.clone()
         } else {
@@ -184,7 +190,7 @@ async fn run_with(
             };
             let code = summary::exit_code(&outcome.result, interrupted);
             if code != exit::OK && code != exit::NO_TESTS_COLLECTED {
-                eprintln!("pytestd: collecting the tests to partition failed");
+                eprintln!("pytestd: collecting the tests to run failed");
                 for error in &outcome.result.errors {
                     eprintln!("{}", error.trim_end());
                 }
@@ -192,34 +198,60 @@ async fn run_with(
             }
             discover::test_ids(&outcome)
         };
-        let share = partition.select(&ids);
-        note(&format!(
-            "partition {partition}: {} of {} tests",
-            share.len(),
-            ids.len()
-        ));
-        if share.is_empty() {
-            note("no tests in this partition");
+        let ids = match args.partition {
+            Some(partition) => {
+                let share = partition.select(&ids);
+                note(&format!(
+                    "partition {partition}: {} of {} tests",
+                    share.len(),
+                    ids.len()
+                ));
+                share
+            }
+            None => ids,
+        };
+        if ids.is_empty() {
+            note("no tests to run");
             return exit::NO_TESTS_COLLECTED;
         }
-        total = Some(share.len() as u64);
-        test_ids = share;
+        total = Some(ids.len() as u64);
+        test_ids = ids;
     }
-
-    let params = RunTestsParams {
-        cwd: cwd.clone(),
-        test_ids: (!test_ids.is_empty()).then_some(test_ids),
-        args: pytest_args,
-        python,
-        timeout_ms,
-        ..RunTestsParams::default()
+    let groups = if shards > 1 {
+        shards::split(&test_ids, shards)
+    } else {
+        vec![test_ids]
     };
-    let mut ticket = match coordinator.submit(params, JobKind::Run).await {
-        Ok(ticket) => ticket,
-        Err(err) => return discover::submit_failed(&err),
-    };
+    if groups.len() > 1 {
+        note(&format!(
+            "running {} tests in {} pytest processes",
+            total.unwrap_or_default(),
+            groups.len()
+        ));
+    }
+    let mut tickets = Vec::new();
+    for ids in groups {
+        let params = RunTestsParams {
+            cwd: cwd.clone(),
+            test_ids: (!ids.is_empty()).then_some(ids),
+            args: pytest_args.clone(),
+            python: python.clone(),
+            timeout_ms,
+            ..RunTestsParams::default()
+        };
+        match coordinator.submit(params, JobKind::Run).await {
+            Ok(ticket) => tickets.push(ticket),
+            Err(err) => return discover::submit_failed(&err),
+        }
+    }
+    let run_ids: Vec<String> = tickets.iter().map(|t| t.run_id().to_owned()).collect();
     let mut sink = if args.json {
-        Sink::Json(JsonEvents::new(std::io::stdout(), ticket.run_id()))
+        Sink::Json(
+            run_ids
+                .iter()
+                .map(|id| JsonEvents::new(std::io::stdout(), id))
+                .collect(),
+        )
     } else {
         Sink::Human(Progress::new(style, verbosity, terminal, total))
     };
@@ -230,11 +262,29 @@ async fn run_with(
             return exit::INTERNAL_ERROR;
         }
     };
+    // Each job's events come through one channel, tagged with the job, in the order each job produced them.
+    let (events_tx, mut events) = tokio::sync::mpsc::channel(256);
+    let jobs: Vec<_> = tickets
+        .into_iter()
+        .enumerate()
+        .map(|(job, mut ticket)| {
+            let events_tx = events_tx.clone();
+            tokio::spawn(async move {
+                while let Some(event) = ticket.next_event().await {
+                    if events_tx.send((job, event)).await.is_err() {
+                        break;
+                    }
+                }
+                ticket.result().await
+            })
+        })
+        .collect();
+    drop(events_tx);
     let mut interrupted = false;
     loop {
         tokio::select! {
-            event = ticket.next_event() => match event {
-                Some(event) => sink.event(&event),
+            event = events.recv() => match event {
+                Some((job, event)) => sink.event(job, &event),
                 None => break,
             },
             _ = sigint.recv() => {
@@ -243,21 +293,35 @@ async fn run_with(
                     eprintln!("\npytestd: interrupted, stopping pytest (Ctrl-C again to kill it at once)");
                 }
                 interrupted = true;
-                let _ = coordinator.cancel(ticket.run_id()).await;
+                for run_id in &run_ids {
+                    let _ = coordinator.cancel(run_id).await;
+                }
             }
         }
     }
     if let Sink::Human(progress) = &mut sink {
         progress.finish();
     }
-    let outcome = match ticket.result().await {
-        Ok(outcome) => outcome,
-        Err(err) => {
-            eprintln!("pytestd: {err}");
-            return exit::INTERNAL_ERROR;
+    let mut results = Vec::new();
+    for job in jobs {
+        match job.await {
+            Ok(Ok(outcome)) => results.push(outcome.result),
+            Ok(Err(err)) => {
+                eprintln!("pytestd: {err}");
+                return exit::INTERNAL_ERROR;
+            }
+            Err(err) => {
+                eprintln!("pytestd: a run failed inside pytestd: {err}");
+                return exit::INTERNAL_ERROR;
+            }
         }
+    }
+    let Some(result) = shards::merge(results) else {
+        eprintln!("pytestd: no run was started");
+        return exit::INTERNAL_ERROR;
     };
-    let result = &outcome.result;
+
+    let result = &result;
     let wall = started.elapsed();
     if let Err(err) = cache.record(result) {
         eprintln!("pytestd: cannot remember the failed tests for --last-failed: {err}");
@@ -271,7 +335,9 @@ async fn run_with(
     }
     match &mut sink {
         Sink::Json(events) => {
-            let _ = events.finished(result);
+            if let Some(events) = events.first_mut() {
+                let _ = events.finished(result);
+            }
         }
         Sink::Human(_) => {
             let mut text = summary::render(result, &cwd, wall, style, verbosity == Verbosity::Quiet);
