@@ -152,6 +152,10 @@ fn resolve_python(named: Option<&str>) -> Result<PathBuf, String> {
 mod tests {
     use super::*;
 
+    fn build_run(params: &RunTestsParams, dir: &Path, token: &str) -> Result<PytestCommand, String> {
+        build(params, &RunnerConfig::default(), &paths(dir), "r", token, JobKind::Run)
+    }
+
     fn paths(dir: &Path) -> Paths {
         Paths {
             socket: dir.join("s.sock"),
@@ -169,15 +173,7 @@ mod tests {
             python: Some("sh".into()),
             ..RunTestsParams::default()
         };
-        let command = build(
-            &params,
-            &RunnerConfig::default(),
-            &paths(dir.path()),
-            "r",
-            "tok",
-            JobKind::Run,
-        )
-        .unwrap();
+        let command = build_run(&params, dir.path(), "tok").unwrap();
         assert_eq!(command.args[..4], ["-m", "pytest", "-p", "pytestd_plugin"]);
         assert_eq!(command.args[6..], ["-q", "t.py"]);
         let file = &command.env[ENV_SELECT_FILE];
@@ -196,27 +192,11 @@ mod tests {
             cwd: "/nonexistent/project".into(),
             ..RunTestsParams::default()
         };
-        let err = build(
-            &params,
-            &RunnerConfig::default(),
-            &paths(dir.path()),
-            "r",
-            "t",
-            JobKind::Run,
-        )
-        .unwrap_err();
+        let err = build_run(&params, dir.path(), "t").unwrap_err();
         assert!(err.contains("/nonexistent/project"), "{err}");
         params.cwd = dir.path().display().to_string();
         params.python = Some("no-such-python-3.99".into());
-        let err = build(
-            &params,
-            &RunnerConfig::default(),
-            &paths(dir.path()),
-            "r",
-            "t",
-            JobKind::Run,
-        )
-        .unwrap_err();
+        let err = build_run(&params, dir.path(), "t").unwrap_err();
         assert!(err.contains("no-such-python-3.99"), "{err}");
     }
 }
