@@ -9,7 +9,10 @@ pytest 9), the project is run twice with the same arguments:
 
   * the oracle: plain `python -m pytest --rootdir=<project> --report-log=FILE <args>` (pytest-reportlog writes
     pytest's own reports, one JSON object per line: every TestReport, SubTestReport and CollectReport);
-  * pytestd: a `runTests` request with the same `args` and `python`, through editors/scripting/pytestd_client.py.
+  * pytestd: a `runTests` request with the same `args` and `python`, through editors/scripting/pytestd_client.py,
+    with `stopOnCollectionErrors: true` so that pytest runs exactly as the oracle does; the case marked
+    `daemon_default` instead leaves pytestd's default (run past collection errors) and gives the oracle
+    `--continue-on-collection-errors`, the flag that default stands for.
 
 Both runs get PYTHONDONTWRITEBYTECODE=1 so nothing is written into the repository. The reports are compared per
 test id; every difference is a mismatch:
@@ -88,11 +91,16 @@ XDIST = ["-n", "2", "--dist", "loadfile"]  # loadfile: each file on one worker, 
 
 class Case:
     """A fixture project run with extra pytest arguments. exit_code: what plain pytest must exit with; min_pytest:
-    the oldest pytest the case runs under; same_as: a case whose plain-pytest outcomes this one's must equal."""
+    the oldest pytest the case runs under; same_as: a case whose plain-pytest outcomes this one's must equal;
+    daemon_default: pytestd runs with its default collection-error handling (see the module's docstring)."""
 
-    def __init__(self, name, project, args, exit_code, min_pytest=None, same_as=None):
+    def __init__(self, name, project, args, exit_code, min_pytest=None, same_as=None, daemon_default=False):
         self.name, self.project, self.args, self.exit_code = name, project, args, exit_code
-        self.min_pytest, self.same_as = min_pytest, same_as
+        self.min_pytest, self.same_as, self.daemon_default = min_pytest, same_as, daemon_default
+
+    @property
+    def oracle_args(self):
+        return (["--continue-on-collection-errors"] if self.daemon_default else []) + self.args
 
     @property
     def cwd(self):
@@ -109,6 +117,7 @@ CASES = [
     Case("unencodable text", "unencodable", [], 1),
     Case("collection errors", "collect_errors", [], 2),
     Case("collection errors, continued", "collect_errors", ["--continue-on-collection-errors"], 1),
+    Case("collection errors, pytestd's default", "collect_errors", [], 1, daemon_default=True),
     Case("xdist worker crash", "xdist_crash", ["-n", "2"], 1),
     Case("exit 0", "exitcodes/passing", [], 0),
     Case("exit 2 (KeyboardInterrupt in a test)", "exitcodes/interrupted", [], 2),
@@ -393,7 +402,7 @@ def run_env():
 
 def run_oracle(python, case, tmpdir):
     report_log = os.path.join(tmpdir, f"{uuid.uuid4()}.jsonl")
-    cmd = [python, "-m", "pytest", "--rootdir", case.cwd, f"--report-log={report_log}", *case.args]
+    cmd = [python, "-m", "pytest", "--rootdir", case.cwd, f"--report-log={report_log}", *case.oracle_args]
     started = time.monotonic()
     proc = subprocess.run(cmd, cwd=case.cwd, env=run_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, timeout=RUN_TIMEOUT_S)
@@ -406,7 +415,8 @@ def run_pytestd(client, python, cases):
     runs = {}
     for case in cases:
         run = client.run_tests(case.cwd, None, args=case.args, python=python,
-                               env={"PYTHONDONTWRITEBYTECODE": "1"}, timeoutMs=RUN_TIMEOUT_S * 1000)
+                               env={"PYTHONDONTWRITEBYTECODE": "1"}, timeoutMs=RUN_TIMEOUT_S * 1000,
+                               stopOnCollectionErrors=not case.daemon_default)
         runs[run.request_id] = {"case": case, "run_id": run.run_id, "streamed": {}, "result": None}
     by_run_id = {r["run_id"]: r for r in runs.values()}
     pending = set(runs)

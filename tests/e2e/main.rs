@@ -9,10 +9,12 @@ mod support;
 
 mod cancel;
 mod cli;
+mod collection_errors;
 mod coordinator;
 mod crash;
 mod discovery;
 mod errors;
+mod failure_details;
 mod hostile;
 mod lifecycle;
 mod logging;

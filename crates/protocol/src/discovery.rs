@@ -64,6 +64,10 @@ pub struct TestNode {
     /// 1-based line of the definition, where there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// Names of the markers that apply to a test (its own, its class's, its module's), without `parametrize`,
+    /// `usefixtures` and `filterwarnings`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub markers: Vec<String>,
 }
 
 /// How a discovery ended.
@@ -92,6 +96,9 @@ pub struct DiscoverTestsResult {
     pub tests: Vec<TestNode>,
     /// Collection errors, one per file that failed, and failures of pytest itself.
     pub errors: Vec<String>,
+    /// Files that failed to collect, one entry each (also described in `errors`).
+    #[serde(default)]
+    pub collection_errors: Vec<crate::runs::CollectionError>,
     /// Wall time, in milliseconds.
     pub duration_ms: u64,
 }

@@ -23,3 +23,5 @@ pub const TESTS_DISCOVERED: &str = "testsDiscovered";
 pub const RUN_OUTPUT: &str = "runOutput";
 /// Notification: a run has ended; its runTests response follows.
 pub const RUN_FINISHED: &str = "runFinished";
+/// Notification: a file failed to collect.
+pub const COLLECTION_ERROR: &str = "collectionError";

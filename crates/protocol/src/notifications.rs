@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::runs::{RunStatus, Summary, TestResult};
+use crate::runs::{CollectionError, RunStatus, Summary, TestResult};
 
 /// `runQueued`: the run waits for a slot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +45,17 @@ pub struct TestResultNotification {
     /// The result.
     #[serde(flatten)]
     pub result: TestResult,
+}
+
+/// `collectionError`: a file failed to collect; carries every field of [`CollectionError`] beside the run id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CollectionErrorNotification {
+    /// The run.
+    pub run_id: String,
+    /// The error.
+    #[serde(flatten)]
+    pub error: CollectionError,
 }
 
 /// Which pipe a line of output came from.
@@ -93,16 +104,8 @@ mod tests {
         let n = TestResultNotification {
             run_id: "r".into(),
             result: TestResult {
-                test_id: "t.py::a".into(),
-                outcome: Outcome::Passed,
-                when: None,
-                message: None,
-                traceback: None,
-                location: None,
                 duration_ms: 0.25,
-                stdout: None,
-                stderr: None,
-                subtests: Vec::new(),
+                ..TestResult::new("t.py::a", Outcome::Passed)
             },
         };
         assert_eq!(

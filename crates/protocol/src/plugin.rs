@@ -69,7 +69,7 @@ pub enum PluginMessage {
         line: Option<u32>,
     },
     /// One phase of a test finished (`pytest_runtest_logreport`).
-    Report(PhaseReport),
+    Report(Box<PhaseReport>),
     /// A collector failed (`pytest_collectreport` with a failure).
     #[serde(rename_all = "camelCase")]
     CollectError {
@@ -77,6 +77,15 @@ pub enum PluginMessage {
         nodeid: String,
         /// pytest's description of the error.
         longrepr: String,
+        /// The broken file, relative to the rootdir.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+        /// 1-based line the error points at.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        line: Option<u32>,
+        /// The exception in one line.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
     },
     /// A test called `os._exit`: the interpreter ends now, with every earlier line already sent.
     #[serde(rename_all = "camelCase")]
@@ -126,6 +135,18 @@ pub struct PhaseReport {
     /// Captured stderr that earlier phases of this test did not send yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stderr: Option<String>,
+    /// The failure's traceback frames, outermost first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frames: Vec<crate::runs::Frame>,
+    /// The innermost frame inside the rootdir.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_location: Option<crate::runs::Location>,
+    /// The right side of a failed `==` assertion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// The left side of a failed `==` assertion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
 }
 
 /// The result server's one-line answer to `hello`.

@@ -31,6 +31,10 @@ pub struct RunTestsParams {
     /// Memory limit: RSS summed over the run's process group, in bytes; a run over it is killed (status `error`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_limit_bytes: Option<u64>,
+    /// Stop the whole run when a module fails to collect, as plain pytest does. By default (false) the broken
+    /// module is reported in `collectionErrors` and every other module's tests still run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_on_collection_errors: Option<bool>,
 }
 
 /// How a run ended.
@@ -101,6 +105,34 @@ pub struct Location {
     pub line: u32,
 }
 
+/// One frame of a failure's traceback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Frame {
+    /// Path relative to the run's `cwd` (absolute when the file lies outside it).
+    pub path: String,
+    /// 1-based line number.
+    pub line: u32,
+    /// The function (or `<module>`) the frame runs.
+    pub name: String,
+}
+
+/// A file that pytest could not collect (an import error, a syntax error, an error raised at import time).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CollectionError {
+    /// The collector's node id as pytest names it (usually the file, relative to `cwd`).
+    pub node_id: String,
+    /// The file, relative to `cwd` (absolute when it lies outside it).
+    pub path: String,
+    /// 1-based line the error points at, when one is known (a syntax error's line, the failing import).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// One line: the exception, such as `ModuleNotFoundError: No module named 'nope'`.
+    pub message: String,
+    /// pytest's full description of the error.
+    pub traceback: String,
+}
+
 /// The result of one test.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -132,6 +164,40 @@ pub struct TestResult {
     /// Results of the test's subtests (`subtests` fixture, `unittest.TestCase.subTest`), in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subtests: Vec<SubtestResult>,
+    /// The deciding failure's traceback, outermost frame first; pytest's and pluggy's own frames left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frames: Vec<Frame>,
+    /// Where an editor shows the failure: the innermost frame inside `cwd` (outside installed packages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_location: Option<Location>,
+    /// For a failed `assert actual == expected`: the right side, pretty-printed (a string as it is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// For a failed `assert actual == expected`: the left side, pretty-printed (a string as it is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+}
+
+impl TestResult {
+    /// A result with only its id and outcome; the other fields empty.
+    pub fn new(test_id: &str, outcome: Outcome) -> Self {
+        Self {
+            test_id: test_id.to_owned(),
+            outcome,
+            when: None,
+            message: None,
+            traceback: None,
+            location: None,
+            duration_ms: 0.0,
+            stdout: None,
+            stderr: None,
+            subtests: Vec::new(),
+            frames: Vec::new(),
+            failure_location: None,
+            expected: None,
+            actual: None,
+        }
+    }
 }
 
 /// The result of one subtest.
@@ -228,6 +294,9 @@ pub struct RunTestsResult {
     pub results: HashMap<String, TestResult>,
     /// Collection errors and run failures, as readable text.
     pub errors: Vec<String>,
+    /// Files that failed to collect, one entry each (also described in `errors`).
+    #[serde(default)]
+    pub collection_errors: Vec<CollectionError>,
     /// Time from start of the pytest process to the end of the run, in milliseconds.
     pub duration_ms: u64,
     /// Time spent waiting for a slot, in milliseconds.
@@ -364,6 +433,7 @@ mod tests {
             stdout: None,
             stderr: None,
             subtests: Vec::new(),
+            ..TestResult::new("t.py::a", Outcome::Passed)
         };
         assert_eq!(
             serde_json::to_string(&r).unwrap(),

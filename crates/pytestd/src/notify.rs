@@ -4,7 +4,7 @@
 use pytestd_protocol::discovery::TestsDiscovered;
 use pytestd_protocol::methods;
 use pytestd_protocol::notifications::{
-    RunFinished, RunOutput, RunQueued, RunStarted, TestResultNotification, TestStarted,
+    CollectionErrorNotification, RunFinished, RunOutput, RunQueued, RunStarted, TestResultNotification, TestStarted,
 };
 use pytestd_runner::RunEvent;
 use tower_lsp_server::ls_types::notification::{LogMessage, Notification};
@@ -30,6 +30,7 @@ notification!(TestResultN, TestResultNotification, methods::TEST_RESULT);
 notification!(RunOutputN, RunOutput, methods::RUN_OUTPUT);
 notification!(RunFinishedN, RunFinished, methods::RUN_FINISHED);
 notification!(TestsDiscoveredN, TestsDiscovered, methods::TESTS_DISCOVERED);
+notification!(CollectionErrorN, CollectionErrorNotification, methods::COLLECTION_ERROR);
 
 /// Sends one run's events to the client.
 pub(crate) struct RunNotifier<'a> {
@@ -76,6 +77,16 @@ impl<'a> RunNotifier<'a> {
             }
             RunEvent::Log(text) => self.log(&format!("pytestd: {text}")).await,
             RunEvent::Collected { count } => self.log(&format!("pytestd: collected {count} tests")).await,
+            RunEvent::CollectionError(error) => {
+                let place = match error.line {
+                    Some(line) => format!("{}:{line}", error.path),
+                    None => error.path.clone(),
+                };
+                self.log(&format!("pytestd: error collecting {place}: {}", error.message))
+                    .await;
+                self.notify::<CollectionErrorN>(CollectionErrorNotification { run_id, error: *error })
+                    .await;
+            }
             RunEvent::Discovered(tests) => {
                 self.notify::<TestsDiscoveredN>(TestsDiscovered { run_id, tests }).await;
             }

@@ -74,9 +74,14 @@ pub(crate) fn build(
         .map(str::to_owned)
         .collect();
     args.push(params.cwd.clone());
-    if kind == JobKind::Discover {
+    match kind {
         // -qq: one line per file instead of one per test; the tree itself comes through the plugin.
-        args.extend(["--collect-only".to_owned(), "-qq".to_owned()]);
+        JobKind::Discover => args.extend(["--collect-only".to_owned(), "-qq".to_owned()]),
+        // One module that fails to import must not blank the run: it is reported, the others run.
+        JobKind::Run if params.stop_on_collection_errors != Some(true) => {
+            args.push("--continue-on-collection-errors".to_owned());
+        }
+        JobKind::Run => {}
     }
     args.extend(config.pytest_args.iter().cloned());
     args.extend(params.args.iter().flatten().cloned());
@@ -175,7 +180,7 @@ mod tests {
         };
         let command = build_run(&params, dir.path(), "tok").unwrap();
         assert_eq!(command.args[..4], ["-m", "pytest", "-p", "pytestd_plugin"]);
-        assert_eq!(command.args[6..], ["-q", "t.py"]);
+        assert_eq!(command.args[6..], ["--continue-on-collection-errors", "-q", "t.py"]);
         let file = &command.env[ENV_SELECT_FILE];
         assert_eq!(std::fs::read_to_string(file).unwrap(), "t.py::a\nt.py::b\n");
         assert_eq!(command.env[ENV_TOKEN], "tok");
@@ -183,6 +188,29 @@ mod tests {
         let file = PathBuf::from(file);
         drop(command);
         assert!(!file.exists(), "the selection file outlived its command");
+    }
+
+    #[test]
+    fn runs_go_past_collection_errors_unless_told_to_stop() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut params = RunTestsParams {
+            cwd: dir.path().display().to_string(),
+            python: Some("sh".into()),
+            ..RunTestsParams::default()
+        };
+        let flag = "--continue-on-collection-errors".to_owned();
+        assert!(build_run(&params, dir.path(), "t").unwrap().args.contains(&flag));
+        params.stop_on_collection_errors = Some(true);
+        assert!(!build_run(&params, dir.path(), "t").unwrap().args.contains(&flag));
+        let discover = build(
+            &params,
+            &RunnerConfig::default(),
+            &paths(dir.path()),
+            "r",
+            "t",
+            JobKind::Discover,
+        );
+        assert!(!discover.unwrap().args.contains(&flag), "a discovery never runs tests");
     }
 
     #[test]

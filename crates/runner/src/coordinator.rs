@@ -472,6 +472,7 @@ fn crashed(run_id: &str, why: &str) -> RunTestsResult {
         summary: Default::default(),
         results: Default::default(),
         errors: vec![format!("internal error in pytestd: {why}")],
+        collection_errors: Vec::new(),
         duration_ms: 0,
         queued_ms: 0,
         resources: Default::default(),

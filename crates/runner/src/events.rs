@@ -2,7 +2,7 @@
 
 use pytestd_protocol::discovery::TestNode;
 use pytestd_protocol::notifications::Stream;
-use pytestd_protocol::runs::{RunStatus, Summary, TestResult};
+use pytestd_protocol::runs::{CollectionError, RunStatus, Summary, TestResult};
 
 /// One thing that happened in a run. A run's events end with [`RunEvent::Finished`].
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +33,8 @@ pub enum RunEvent {
     TestResult(Box<TestResult>),
     /// Nodes of the collected tree (discovery), parents first.
     Discovered(Vec<TestNode>),
+    /// A file failed to collect.
+    CollectionError(Box<CollectionError>),
     /// A line pytest printed.
     Output {
         /// The pipe it came from.

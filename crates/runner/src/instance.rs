@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use pytestd_protocol::discovery::TestNode;
 use pytestd_protocol::notifications::Stream;
 use pytestd_protocol::plugin::PluginMessage;
-use pytestd_protocol::runs::{Location, Resources, RunStatus, RunTestsParams, RunTestsResult};
+use pytestd_protocol::runs::{CollectionError, Location, Resources, RunStatus, RunTestsParams, RunTestsResult};
 use tokio::io::BufReader;
 use tokio::sync::mpsc;
 use tokio::time::sleep_until;
@@ -341,6 +341,7 @@ impl Instance {
             summary,
             results: state.tally.into_results(),
             errors,
+            collection_errors: state.collection_errors,
             duration_ms: ms(started.elapsed()),
             queued_ms,
             resources: progress.resources(),
@@ -382,6 +383,7 @@ struct RunState {
     exiting: Option<i32>,
     connected: bool,
     collect_errors: usize,
+    collection_errors: Vec<CollectionError>,
     discovered: Vec<TestNode>,
 }
 
@@ -403,14 +405,23 @@ impl RunState {
                 outbox.push(RunEvent::TestStarted { test_id: nodeid });
             }
             PluginMessage::Report(report) => {
-                if let Some(result) = self.tally.report(report) {
+                if let Some(result) = self.tally.report(*report) {
                     outbox.push(RunEvent::TestResult(Box::new(result.clone())));
                     progress.tests.store(self.tally.count(), Ordering::Relaxed);
                 }
             }
-            PluginMessage::CollectError { nodeid, longrepr } => {
+            PluginMessage::CollectError {
+                nodeid,
+                longrepr,
+                path,
+                line,
+                message,
+            } => {
                 self.collect_errors += 1;
                 self.errors.push(format!("error collecting {nodeid}:\n{longrepr}"));
+                let error = collection_error(nodeid, longrepr, path, line, message);
+                self.collection_errors.push(error.clone());
+                outbox.push(RunEvent::CollectionError(Box::new(error)));
             }
             PluginMessage::Discovered { nodes } => {
                 self.discovered.extend(nodes.iter().cloned());
@@ -445,6 +456,33 @@ impl RunState {
                 *reader = None;
             }
         }
+    }
+}
+
+/// A collection error as clients get it; what the plugin could not work out comes from the node id and the text.
+fn collection_error(
+    node_id: String,
+    traceback: String,
+    path: Option<String>,
+    line: Option<u32>,
+    message: Option<String>,
+) -> CollectionError {
+    let path = path.unwrap_or_else(|| node_id.split("::").next().unwrap_or_default().to_owned());
+    let message = message.unwrap_or_else(|| {
+        traceback
+            .lines()
+            .rev()
+            .map(str::trim)
+            .find(|line| !line.is_empty())
+            .map(|line| line.trim_start_matches("E ").trim().to_owned())
+            .unwrap_or_else(|| format!("error collecting {node_id}"))
+    });
+    CollectionError {
+        node_id,
+        path,
+        line,
+        message,
+        traceback,
     }
 }
 
@@ -483,6 +521,7 @@ fn empty_result(run_id: &str, status: RunStatus, queued_ms: u64, errors: Vec<Str
         summary: Default::default(),
         results: Default::default(),
         errors,
+        collection_errors: Vec::new(),
         duration_ms: 0,
         queued_ms,
         resources: Resources::default(),
@@ -496,6 +535,20 @@ fn ms(duration: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_collection_error_without_details_takes_them_from_its_text() {
+        let error = collection_error(
+            "tests/test_b.py".into(),
+            "Traceback:\nE   ModuleNotFoundError: No module named 'nope'\n".into(),
+            None,
+            None,
+            None,
+        );
+        assert_eq!(error.path, "tests/test_b.py");
+        assert_eq!(error.message, "ModuleNotFoundError: No module named 'nope'");
+        assert_eq!(error.line, None);
+    }
 
     #[test]
     fn not_found_lists_a_bounded_number_of_ids() {

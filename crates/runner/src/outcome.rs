@@ -88,16 +88,8 @@ impl Tally {
 
 fn blank(test_id: &str, location: Option<Location>) -> TestResult {
     TestResult {
-        test_id: test_id.to_owned(),
-        outcome: Outcome::Passed,
-        when: None,
-        message: None,
-        traceback: None,
         location,
-        duration_ms: 0.0,
-        stdout: None,
-        stderr: None,
-        subtests: Vec::new(),
+        ..TestResult::new(test_id, Outcome::Passed)
     }
 }
 
@@ -153,6 +145,10 @@ fn merge(result: &mut TestResult, mut report: PhaseReport) {
             _ => report.message,
         };
         result.traceback = report.longrepr;
+        result.frames = report.frames;
+        result.failure_location = report.failure_location;
+        result.expected = report.expected;
+        result.actual = report.actual;
     } else if let Some(longrepr) = report.longrepr {
         // A second failing phase (teardown after a failed call) keeps its report next to the first.
         let text = result.traceback.get_or_insert_with(String::new);
@@ -201,6 +197,10 @@ mod tests {
             stdout: None,
             stderr: None,
             subtest: None,
+            frames: Vec::new(),
+            failure_location: None,
+            expected: None,
+            actual: None,
         }
     }
 

@@ -46,6 +46,7 @@ pub(crate) async fn handle(backend: &Backend, params: Value) -> Result<DiscoverT
         },
         tests: outcome.discovered,
         errors: result.errors,
+        collection_errors: result.collection_errors,
         duration_ms: result.duration_ms,
     })
 }

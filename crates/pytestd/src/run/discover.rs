@@ -103,6 +103,7 @@ async fn discover(args: &DiscoverArgs) -> u8 {
             },
             tests: outcome.discovered.clone(),
             errors: result.errors.clone(),
+            collection_errors: result.collection_errors.clone(),
             duration_ms: result.duration_ms,
         };
         serde_json::to_writer_pretty(&mut out, &tree)

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use pytestd_protocol::notifications::{
-    RunFinished, RunOutput, RunQueued, RunStarted, TestResultNotification, TestStarted,
+    CollectionErrorNotification, RunFinished, RunOutput, RunQueued, RunStarted, TestResultNotification, TestStarted,
 };
 use pytestd_protocol::runs::RunTestsResult;
 use pytestd_runner::RunEvent;
@@ -68,6 +68,13 @@ impl<W: Write> JsonEvents<W> {
             ),
             RunEvent::Log(message) => self.emit("log", &json!({"runId": run_id, "message": message})),
             RunEvent::Collected { count } => self.emit("collected", &json!({"runId": run_id, "count": count})),
+            RunEvent::CollectionError(error) => self.emit(
+                "collectionError",
+                &CollectionErrorNotification {
+                    run_id,
+                    error: (**error).clone(),
+                },
+            ),
             RunEvent::Discovered(_) | RunEvent::Finished { .. } => Ok(()),
         }
     }

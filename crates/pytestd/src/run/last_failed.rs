@@ -99,16 +99,8 @@ mod tests {
             .iter()
             .map(|&(id, outcome)| {
                 let test = TestResult {
-                    test_id: id.into(),
-                    outcome,
-                    when: None,
-                    message: None,
-                    traceback: None,
-                    location: None,
                     duration_ms: 1.0,
-                    stdout: None,
-                    stderr: None,
-                    subtests: Vec::new(),
+                    ..TestResult::new(id, outcome)
                 };
                 (id.to_owned(), test)
             })
@@ -121,6 +113,7 @@ mod tests {
             summary: Summary::default(),
             results,
             errors: Vec::new(),
+            collection_errors: Vec::new(),
             duration_ms: 1,
             queued_ms: 0,
             resources: Resources::default(),

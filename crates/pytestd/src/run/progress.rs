@@ -83,6 +83,14 @@ impl Progress {
                     }
                 }
             }
+            RunEvent::CollectionError(error) => {
+                let place = match error.line {
+                    Some(line) => format!("{}:{line}", error.path),
+                    None => error.path.clone(),
+                };
+                let line = format!("{} {place}: {}", self.style.red("ERROR collecting"), error.message);
+                self.line(&line);
+            }
             RunEvent::Queued { .. } | RunEvent::Discovered(_) | RunEvent::Finished { .. } => {}
         }
     }

@@ -61,6 +61,7 @@ pub(crate) fn merge(mut shards: Vec<RunTestsResult>) -> Option<RunTestsResult> {
         summary: Summary::default(),
         results: Default::default(),
         errors: Vec::new(),
+        collection_errors: Vec::new(),
         duration_ms: shards.iter().map(|s| s.duration_ms).max().unwrap_or(0),
         queued_ms: shards.iter().map(|s| s.queued_ms).min().unwrap_or(0),
         resources: Resources::default(),
@@ -80,6 +81,7 @@ pub(crate) fn merge(mut shards: Vec<RunTestsResult>) -> Option<RunTestsResult> {
         merged.resources.cpu_ms += shard.resources.cpu_ms;
         merged.results.extend(shard.results);
         merged.errors.extend(shard.errors);
+        merged.collection_errors.extend(shard.collection_errors);
     }
     Some(merged)
 }
@@ -120,6 +122,7 @@ mod tests {
             },
             results: Default::default(),
             errors: Vec::new(),
+            collection_errors: Vec::new(),
             duration_ms: 10,
             queued_ms: 0,
             resources: Resources::default(),

@@ -23,6 +23,8 @@ import time
 
 import pytest
 
+import pytestd_failures
+
 _SOCKET = os.environ.get("PYTESTD_SOCKET")
 _RUN_ID = os.environ.get("PYTESTD_RUN_ID")
 _TOKEN = os.environ.get("PYTESTD_TOKEN")
@@ -35,6 +37,8 @@ _IS_XDIST_WORKER = "PYTEST_XDIST_WORKER" in os.environ
 _MAX_OUTPUT = 1 << 20
 _TRUNCATED = "\n[pytestd: output truncated]\n"
 _FLUSH_INTERVAL = 0.02
+# Markers that say how a test is built rather than what it is; editors turn the others into filterable tags.
+_NOT_TAGS = frozenset(("parametrize", "usefixtures", "filterwarnings"))
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 # The C string encoder: a quoted JSON string in one call, for the per-test hot path. Not the ASCII one: that
@@ -291,7 +295,9 @@ def pytest_collectreport(report):
     if _channel is None:
         return
     if report.failed:
-        _channel.send({"type": "collectError", "nodeid": report.nodeid, "longrepr": _bounded(str(report.longrepr))})
+        msg = {"type": "collectError", "nodeid": report.nodeid, "longrepr": _bounded(str(report.longrepr))}
+        msg.update(_collect_details.pop(report.nodeid, None) or {})
+        _channel.send(msg)
     elif _DISCOVER and _stream_early:
         # Stream each file's tests as soon as it is collected; large trees show up while pytest still works.
         tree = None
@@ -341,9 +347,9 @@ class _TreeSender:
             if function_id not in self.seen:
                 self.add(function_id, original, "function", parent_id, path, line)
             parent_id = function_id
-        self.add(item.nodeid, item.name, "test", parent_id, path, line)
+        self.add(item.nodeid, item.name, "test", parent_id, path, line, _markers(item))
 
-    def add(self, node_id, name, kind, parent_id, path, line):
+    def add(self, node_id, name, kind, parent_id, path, line, markers=None):
         self.seen.add(node_id)
         node = {"id": node_id, "name": name, "kind": kind}
         if parent_id:
@@ -352,6 +358,8 @@ class _TreeSender:
             node["path"] = path
         if line is not None:
             node["line"] = line
+        if markers:
+            node["markers"] = markers
         self.batch.append(node)
         if len(self.batch) >= _DISCOVERY_BATCH:
             self.flush()
@@ -360,6 +368,14 @@ class _TreeSender:
         if self.batch:
             _channel.send({"type": "discovered", "nodes": self.batch})
             self.batch = []
+
+
+def _markers(item):
+    names = []
+    for mark in item.iter_markers():
+        if mark.name not in _NOT_TAGS and mark.name not in names:
+            names.append(mark.name)
+    return names
 
 
 def _kind(node):
@@ -387,6 +403,48 @@ def _node_place(node, root):
 
 
 _quoted_paths = {}
+
+# Details of failures, taken from the exception while pytest still has it, sent with the phase's report.
+_failures = {}
+_collect_details = {}
+# The sides of the last `==` assertion pytest explained, until the phase's report is made.
+_compared = None
+
+
+def pytest_assertrepr_compare(config, op, left, right):
+    global _compared
+    if op == "==" and _channel is not None:
+        _compared = (left, right)
+    return None  # pytest's own explanation stays
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    global _compared
+    if call.excinfo is None:
+        if _compared is not None:
+            _compared = None  # an assertion that failed inside pytest.raises(AssertionError)
+        return None
+    compared, _compared = _compared, None
+    if _channel is None or call.excinfo.errisinstance(pytest.skip.Exception):
+        return None
+    try:
+        _failures[(item.nodeid, call.when)] = pytestd_failures.test_failure(
+            call.excinfo, str(item.config.rootpath), compared)
+    except Exception:  # noqa: BLE001 - the details are extras; the report itself must go out
+        pass
+    return None
+
+
+def pytest_exception_interact(node, call, report):
+    # For a collector that failed, this runs before pytest_collectreport, with the exception still at hand.
+    if _channel is None or not isinstance(node, pytest.Collector) or call.excinfo is None:
+        return
+    try:
+        _collect_details[node.nodeid] = pytestd_failures.collect_failure(
+            node, call.excinfo, str(node.config.rootpath))
+    except Exception:  # noqa: BLE001 - the details are extras; the report itself must go out
+        pass
 
 
 def pytest_runtest_logstart(nodeid, location):
@@ -476,8 +534,11 @@ def pytest_runtest_logreport(report):
     message = _bounded(_message(report))
     if message:
         msg["message"] = message
+    details = _failures.pop((nodeid, report.when), None) if _failures else None
     if report.failed:
         msg["longrepr"] = _bounded_middle(report.longreprtext)
+        if details:
+            msg.update(details)
     if report.when == "teardown" and report.sections:
         stdout = _captured(report, "Captured stdout")
         stderr = _captured(report, "Captured stderr")
