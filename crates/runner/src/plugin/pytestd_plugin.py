@@ -23,8 +23,6 @@ import time
 
 import pytest
 
-import pytestd_failures
-
 _SOCKET = os.environ.get("PYTESTD_SOCKET")
 _RUN_ID = os.environ.get("PYTESTD_RUN_ID")
 _TOKEN = os.environ.get("PYTESTD_TOKEN")
@@ -146,6 +144,7 @@ def _exit_reporting(code):
     channel = _channel
     if channel is not None and not channel.finished and os.getpid() == channel.pid:
         try:
+            _send_pending()
             channel.send({"type": "exiting", "code": int(code)})
             channel.flush()
         except Exception:  # noqa: BLE001 - exiting must never fail
@@ -294,6 +293,7 @@ def _may_deselect(config):
 def pytest_collectreport(report):
     if _channel is None:
         return
+    _send_pending()
     if report.failed:
         msg = {"type": "collectError", "nodeid": report.nodeid, "longrepr": _bounded(str(report.longrepr))}
         msg.update(_collect_details.pop(report.nodeid, None) or {})
@@ -404,11 +404,21 @@ def _node_place(node, root):
 
 _quoted_paths = {}
 
-# Details of failures, taken from the exception while pytest still has it, sent with the phase's report.
-_failures = {}
+# A failed phase's message waits here for pytest_exception_interact, which pytest calls right after the report
+# with the exception still at hand: it adds where the failure happened and sends the message. Anything else that
+# sends first sends it (a failure with no exception to look at, such as a strict xpass, or an xdist worker's).
+# No hook of ours runs for passing tests, which keeps their cost where it was.
+_pending = None
 _collect_details = {}
-# The sides of the last `==` assertion pytest explained, until the phase's report is made.
+# The sides of the last `==` assertion pytest explained in the running test.
 _compared = None
+
+
+def _send_pending():
+    global _pending
+    if _pending is not None:
+        _channel.send(_pending)
+        _pending = None
 
 
 def pytest_assertrepr_compare(config, op, left, right):
@@ -418,39 +428,31 @@ def pytest_assertrepr_compare(config, op, left, right):
     return None  # pytest's own explanation stays
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    global _compared
-    if call.excinfo is None:
-        if _compared is not None:
-            _compared = None  # an assertion that failed inside pytest.raises(AssertionError)
-        return None
-    compared, _compared = _compared, None
-    if _channel is None or call.excinfo.errisinstance(pytest.skip.Exception):
-        return None
-    try:
-        _failures[(item.nodeid, call.when)] = pytestd_failures.test_failure(
-            call.excinfo, str(item.config.rootpath), compared)
-    except Exception:  # noqa: BLE001 - the details are extras; the report itself must go out
-        pass
-    return None
-
-
 def pytest_exception_interact(node, call, report):
-    # For a collector that failed, this runs before pytest_collectreport, with the exception still at hand.
-    if _channel is None or not isinstance(node, pytest.Collector) or call.excinfo is None:
+    global _compared
+    if _channel is None or call.excinfo is None:
         return
+    compared, _compared = _compared, None
     try:
-        _collect_details[node.nodeid] = pytestd_failures.collect_failure(
-            node, call.excinfo, str(node.config.rootpath))
+        import pytestd_failures  # only once something failed: a passing session never pays for it
+
+        if isinstance(node, pytest.Collector):
+            # For a collector, this runs before pytest_collectreport.
+            _collect_details[node.nodeid] = pytestd_failures.collect_failure(
+                node, call.excinfo, str(node.config.rootpath))
+        elif _pending is not None and _pending["nodeid"] == node.nodeid and _pending["when"] == report.when:
+            _pending.update(pytestd_failures.test_failure(call.excinfo, str(node.config.rootpath), compared))
     except Exception:  # noqa: BLE001 - the details are extras; the report itself must go out
         pass
+    _send_pending()
 
 
 def pytest_runtest_logstart(nodeid, location):
+    global _compared
     channel = _channel
     if channel is None:
         return
+    _compared = None
     path, lineno = location[0], location[1]
     if path is None or lineno is None:
         channel.lines.append('{"type":"testStarted","nodeid":%s}\n' % _quote(nodeid))
@@ -511,6 +513,7 @@ def _message(report):
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_logreport(report):
     # Last: pytest's own reporting may still change a report (a test whose subtest failed becomes failed).
+    global _pending
     channel = _channel
     if channel is None:
         return
@@ -522,6 +525,8 @@ def pytest_runtest_logreport(report):
             _unsent_duration[nodeid] = _unsent_get(nodeid, 0.0) + report.duration
             return
         if not report.sections:
+            if _pending is not None:
+                _send_pending()
             channel.lines.append('{"type":"report","nodeid":%s,"when":"teardown","outcome":"passed","duration":%r}\n'
                                  % (_quote(nodeid), _unsent_duration.pop(nodeid, 0.0) + report.duration))
             return
@@ -534,11 +539,8 @@ def pytest_runtest_logreport(report):
     message = _bounded(_message(report))
     if message:
         msg["message"] = message
-    details = _failures.pop((nodeid, report.when), None) if _failures else None
     if report.failed:
         msg["longrepr"] = _bounded_middle(report.longreprtext)
-        if details:
-            msg.update(details)
     if report.when == "teardown" and report.sections:
         stdout = _captured(report, "Captured stdout")
         stderr = _captured(report, "Captured stderr")
@@ -546,13 +548,18 @@ def pytest_runtest_logreport(report):
             msg["stdout"] = stdout
         if stderr:
             msg["stderr"] = stderr
-    channel.send(msg)
+    _send_pending()
+    if report.failed and "context" not in attrs:
+        _pending = msg
+    else:
+        channel.send(msg)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
     if _channel is None:
         return
+    _send_pending()
     _channel.send({"type": "sessionFinish", "exitStatus": int(exitstatus)})
     _channel.finished = True
     _channel.flush()
