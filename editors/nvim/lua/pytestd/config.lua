@@ -1,0 +1,54 @@
+-- The plugin's settings: defaults, merged with what setup() is given, read by every other module.
+local M = {}
+
+M.defaults = {
+  -- The daemon's command line; `pytestd` must be on PATH unless this names it.
+  cmd = { "pytestd", "serve" },
+  -- Interpreter for runs: a path, or a function(root) returning one. When nil, a project's .venv/venv is used,
+  -- then $VIRTUAL_ENV, then the daemon's own choice (python3 from PATH).
+  python = nil,
+  -- initializationOptions passed through to the daemon (nil leaves the daemon's default).
+  max_parallel = nil,
+  pytest_args = nil,
+  env = nil,
+  -- Files or directories that mark a project root, looked for upwards from the buffer.
+  root_markers = { "pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini", ".git" },
+  -- Use the Treesitter python parser for the nearest test when it is installed.
+  treesitter = true,
+  signs = {
+    enabled = true,
+    priority = 20,
+    -- Sign text per status (at most two cells each).
+    text = {
+      running = "…",
+      passed = "✓",
+      failed = "✗",
+      error = "E",
+      skipped = "↷",
+      xfailed = "x",
+      xpassed = "X",
+    },
+  },
+  diagnostics = { enabled = true },
+  quickfix = { enabled = true, open = false },
+  -- A one-line summary through vim.notify when a run ends.
+  notify = true,
+  -- Lines of the shared log (:PytestdLog) kept in memory.
+  log_max_lines = 20000,
+  -- Lines of each run's own pytest output kept for :PytestdOutput.
+  output_max_lines = 5000,
+  float = { border = "rounded", width = 0.8, height = 0.7 },
+}
+
+M.options = vim.deepcopy(M.defaults)
+
+function M.setup(opts)
+  M.options = vim.tbl_deep_extend("force", vim.deepcopy(M.defaults), opts or {})
+  return M.options
+end
+
+function M.get()
+  return M.options
+end
+
+return M
