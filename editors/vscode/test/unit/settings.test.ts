@@ -1,0 +1,35 @@
+// Settings as the daemon gets them (it refuses unknown keys) and the choice of the server binary.
+
+import assert from "node:assert/strict";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { test } from "node:test";
+
+import { daemonSettings, readSettings, resolveServer } from "../../src/pure/settings";
+
+function settings(values: Record<string, unknown>) {
+  return readSettings((k) => values[k]);
+}
+
+test("initializationOptions carry only the daemon's keys, and only those set", () => {
+  const s = settings({ serverPath: "/x", python: "", maxParallel: 2, pytestArgs: ["-x", 3], env: { A: "1", B: 2 } });
+  assert.deepEqual(daemonSettings(s, true), { pytestArgs: ["-x"], env: { A: "1" }, maxParallel: 2 });
+});
+
+test("a configuration change names every key, so cleared settings go back to defaults", () => {
+  const s = settings({ maxParallel: 0 });
+  assert.deepEqual(daemonSettings(s, false), { pytestArgs: [], env: {}, python: "python3", maxParallel: 4 });
+});
+
+test("the server is the setting, else the bundled binary, else pytestd on PATH", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "pytestd-vscode-"));
+  const onPath = path.join(dir, "pytestd");
+  writeFileSync(onPath, "");
+  chmodSync(onPath, 0o755);
+  const bundled = path.join(dir, "bundled");
+  assert.deepEqual(resolveServer("/opt/pytestd", bundled, dir), { command: "/opt/pytestd", source: "setting" });
+  assert.deepEqual(resolveServer("", bundled, `/nonexistent${path.delimiter}${dir}`), { command: onPath, source: "path" });
+  writeFileSync(bundled, ""); // not executable: the extension sets the bit itself
+  assert.deepEqual(resolveServer("", bundled, dir), { command: bundled, source: "bundled" });
+});
