@@ -135,13 +135,12 @@ function M.get(root, id)
   return s and s.tests[id]
 end
 
---- Entries {id, entry} of tests defined in `file` (root-relative).
-function M.tests_in_file(root, file)
-  local s = roots[root]
+--- Entries {id, entry} for the ids of `index` (a set) that `keep` accepts, sorted by id.
+local function sorted_entries(s, index, keep)
   local out = {}
-  for id in pairs(s and s.by_file[file] or {}) do
+  for id in pairs(index or {}) do
     local entry = s.tests[id]
-    if entry then
+    if entry and keep(entry) then
       out[#out + 1] = { id = id, entry = entry }
     end
   end
@@ -151,20 +150,26 @@ function M.tests_in_file(root, file)
   return out
 end
 
+--- Entries {id, entry} of tests defined in `file` (root-relative).
+function M.tests_in_file(root, file)
+  local s = roots[root]
+  if not s then
+    return {}
+  end
+  return sorted_entries(s, s.by_file[file], function()
+    return true
+  end)
+end
+
 --- Entries {id, entry} of failures shown in `file`.
 function M.failures_in_file(root, file)
   local s = roots[root]
-  local out = {}
-  for id in pairs(s and s.failures_by_file[file] or {}) do
-    local entry = s.tests[id]
-    if entry and entry.failure and entry.failure.path == file then
-      out[#out + 1] = { id = id, entry = entry }
-    end
+  if not s then
+    return {}
   end
-  table.sort(out, function(a, b)
-    return a.id < b.id
+  return sorted_entries(s, s.failures_by_file[file], function(entry)
+    return entry.failure and entry.failure.path == file
   end)
-  return out
 end
 
 function M.collection_in_file(root, file)
