@@ -8,6 +8,8 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod coverage;
+pub mod debug;
 pub mod discovery;
 pub mod methods;
 pub mod notifications;

@@ -25,3 +25,5 @@ pub const RUN_OUTPUT: &str = "runOutput";
 pub const RUN_FINISHED: &str = "runFinished";
 /// Notification: a file failed to collect.
 pub const COLLECTION_ERROR: &str = "collectionError";
+/// Notification: a debug run's debugpy accepts connections.
+pub const DEBUG_READY: &str = "debugReady";

@@ -16,6 +16,11 @@ pub const ENV_TOKEN: &str = "PYTESTD_TOKEN";
 pub const ENV_MODE: &str = "PYTESTD_MODE";
 /// Environment variable naming a file with the selected test ids, one per line.
 pub const ENV_SELECT_FILE: &str = "PYTESTD_SELECT_FILE";
+/// Environment variable with a debug run's settings, as JSON: `{"host", "port", "waitForClientMs"}`.
+pub const ENV_DEBUG: &str = "PYTESTD_DEBUG";
+/// Environment variable with a coverage run's settings, as JSON: `{"dataFile", "branch", "include", "omit",
+/// "perTest", "report"}`; `report` is where the controlling process writes coverage.py's JSON report.
+pub const ENV_COVERAGE: &str = "PYTESTD_COVERAGE";
 /// Module name under which pytest loads the plugin (`-p <name>`).
 pub const PLUGIN_MODULE: &str = "pytestd_plugin";
 
@@ -86,6 +91,27 @@ pub enum PluginMessage {
         /// The exception in one line.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
+    },
+    /// debugpy listens at `host`:`port` and waits for a client.
+    #[serde(rename_all = "camelCase")]
+    DebugReady {
+        /// The address.
+        host: String,
+        /// The port.
+        port: u16,
+    },
+    /// The run cannot go on, for a reason a person can act on (debugpy or coverage.py missing, no debugger
+    /// attached in time); pytest exits next.
+    #[serde(rename_all = "camelCase")]
+    RunError {
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// coverage.py's JSON report of the run is written at `path`.
+    #[serde(rename_all = "camelCase")]
+    Coverage {
+        /// The report file.
+        path: String,
     },
     /// A test called `os._exit`: the interpreter ends now, with every earlier line already sent.
     #[serde(rename_all = "camelCase")]

@@ -35,6 +35,12 @@ pub struct RunTestsParams {
     /// module is reported in `collectionErrors` and every other module's tests still run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_on_collection_errors: Option<bool>,
+    /// Run pytest under debugpy, waiting for a DAP client (`debugReady` says where).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debug: Option<crate::debug::DebugParam>,
+    /// Measure coverage with coverage.py; the result carries it in `coverage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<crate::coverage::CoverageParam>,
 }
 
 /// How a run ended.
@@ -303,6 +309,9 @@ pub struct RunTestsResult {
     pub queued_ms: u64,
     /// Memory and CPU the run used.
     pub resources: Resources,
+    /// What coverage.py measured, for a coverage run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<crate::coverage::CoverageResult>,
 }
 
 /// Parameters of `cancelRun`.

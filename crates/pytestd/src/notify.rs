@@ -1,6 +1,7 @@
 //! Turns a run's events into protocol notifications, and mirrors them on the shared output channel
 //! (`window/logMessage`), each line prefixed with the run's short id.
 
+use pytestd_protocol::debug::DebugReady;
 use pytestd_protocol::discovery::TestsDiscovered;
 use pytestd_protocol::methods;
 use pytestd_protocol::notifications::{
@@ -31,6 +32,7 @@ notification!(RunOutputN, RunOutput, methods::RUN_OUTPUT);
 notification!(RunFinishedN, RunFinished, methods::RUN_FINISHED);
 notification!(TestsDiscoveredN, TestsDiscovered, methods::TESTS_DISCOVERED);
 notification!(CollectionErrorN, CollectionErrorNotification, methods::COLLECTION_ERROR);
+notification!(DebugReadyN, DebugReady, methods::DEBUG_READY);
 
 /// Sends one run's events to the client.
 pub(crate) struct RunNotifier<'a> {
@@ -86,6 +88,9 @@ impl<'a> RunNotifier<'a> {
                     .await;
                 self.notify::<CollectionErrorN>(CollectionErrorNotification { run_id, error: *error })
                     .await;
+            }
+            RunEvent::DebugReady { host, port } => {
+                self.notify::<DebugReadyN>(DebugReady { run_id, host, port }).await;
             }
             RunEvent::Discovered(tests) => {
                 self.notify::<TestsDiscoveredN>(TestsDiscovered { run_id, tests }).await;

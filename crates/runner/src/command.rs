@@ -4,8 +4,13 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use pytestd_protocol::plugin::{ENV_MODE, ENV_RUN_ID, ENV_SELECT_FILE, ENV_SOCKET, ENV_TOKEN, PLUGIN_MODULE};
+use pytestd_protocol::coverage::CoverageOptions;
+use pytestd_protocol::debug::{DebugOptions, DEFAULT_WAIT_FOR_CLIENT_MS};
+use pytestd_protocol::plugin::{
+    ENV_COVERAGE, ENV_DEBUG, ENV_MODE, ENV_RUN_ID, ENV_SELECT_FILE, ENV_SOCKET, ENV_TOKEN, PLUGIN_MODULE,
+};
 use pytestd_protocol::runs::RunTestsParams;
+use serde_json::json;
 
 use crate::config::RunnerConfig;
 use crate::events::JobKind;
@@ -20,7 +25,7 @@ pub(crate) struct Paths {
     pub(crate) runtime: PathBuf,
 }
 
-/// A command ready to spawn. Dropping it removes its selection file.
+/// A command ready to spawn. Dropping it removes its selection file and its coverage directory.
 #[derive(Debug)]
 pub(crate) struct PytestCommand {
     pub(crate) program: PathBuf,
@@ -28,6 +33,8 @@ pub(crate) struct PytestCommand {
     pub(crate) env: BTreeMap<String, String>,
     pub(crate) cwd: PathBuf,
     _select_file: Option<tempfile::TempPath>,
+    /// A coverage run's private directory: coverage.py's data files and its JSON report.
+    pub(crate) coverage_dir: Option<tempfile::TempDir>,
 }
 
 impl PytestCommand {
@@ -115,13 +122,81 @@ pub(crate) fn build(
         args.extend(plan.paths);
         Some(file)
     };
+    let debug = params
+        .debug
+        .as_ref()
+        .and_then(|d| d.options())
+        .filter(|_| kind == JobKind::Run);
+    if let Some(debug) = debug {
+        env.insert(ENV_DEBUG.into(), debug_settings(&debug)?);
+        // Prints reach the debug console as the test makes them.
+        args.push("--capture=no".to_owned());
+    }
+    let coverage = params
+        .coverage
+        .as_ref()
+        .and_then(|c| c.options())
+        .filter(|_| kind == JobKind::Run);
+    let coverage_dir = match coverage {
+        Some(coverage) => {
+            let dir = tempfile::Builder::new()
+                .prefix("coverage-")
+                .tempdir_in(&paths.runtime)
+                .map_err(|err| format!("cannot create the coverage directory: {err}"))?;
+            env.insert(ENV_COVERAGE.into(), coverage_settings(&coverage, dir.path(), run_id));
+            Some(dir)
+        }
+        None => None,
+    };
     Ok(PytestCommand {
         program,
         args,
         env,
         cwd,
         _select_file: select_file,
+        coverage_dir,
     })
+}
+
+/// The plugin's debug settings; only loopback addresses: debugpy runs the project's code for whoever attaches.
+fn debug_settings(debug: &DebugOptions) -> Result<String, String> {
+    let host = debug.host.clone().unwrap_or_else(|| "127.0.0.1".to_owned());
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback());
+    if !loopback {
+        return Err(format!(
+            "debug.host {host:?} is not a loopback address: debugpy would let anyone who reaches it run code"
+        ));
+    }
+    let settings = json!({
+        "host": host,
+        "port": debug.port.unwrap_or(0),
+        "waitForClientMs": debug.wait_for_client_ms.unwrap_or(DEFAULT_WAIT_FOR_CLIENT_MS),
+    });
+    Ok(settings.to_string())
+}
+
+/// The plugin's coverage settings: data files and report in `dir` unless the client named a data file.
+fn coverage_settings(coverage: &CoverageOptions, dir: &Path, run_id: &str) -> String {
+    let data_file = coverage
+        .data_file
+        .clone()
+        .unwrap_or_else(|| dir.join(".coverage").display().to_string());
+    let tag: String = run_id.chars().filter(char::is_ascii_alphanumeric).take(32).collect();
+    json!({
+        "dataFile": data_file,
+        "tag": format!("pytestd-{tag}"),
+        "branch": coverage.branch,
+        "include": coverage.include,
+        "omit": coverage.omit,
+        "perTest": coverage.per_test.unwrap_or(false),
+        "report": dir.join("coverage.json").display().to_string(),
+        "lcov": coverage.lcov,
+        "xml": coverage.xml,
+    })
+    .to_string()
 }
 
 fn write_selection(dir: &Path, ids: &[String]) -> std::io::Result<tempfile::TempPath> {
@@ -140,7 +215,7 @@ fn write_selection(dir: &Path, ids: &[String]) -> std::io::Result<tempfile::Temp
 }
 
 /// Finds the interpreter: the one named, else `python3`, else `python`, from PATH.
-fn resolve_python(named: Option<&str>) -> Result<PathBuf, String> {
+pub(crate) fn resolve_python(named: Option<&str>) -> Result<PathBuf, String> {
     match named {
         Some(name) => which::which(name).map_err(|_| {
             format!("the Python interpreter {name:?} was not found (set `python` to an existing interpreter)")

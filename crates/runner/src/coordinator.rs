@@ -36,7 +36,7 @@ const REMEMBERED_FAILURES: usize = 32;
 
 enum Command {
     Submit {
-        params: RunSpec,
+        params: Box<RunSpec>,
         kind: JobKind,
         reply: oneshot::Sender<Result<RunTicket, RunnerError>>,
     },
@@ -122,7 +122,12 @@ impl Coordinator {
 
     /// Admits a run: it starts at once or waits in the queue. The ticket streams its events and result.
     pub async fn submit(&self, params: RunSpec, kind: JobKind) -> Result<RunTicket, RunnerError> {
-        self.ask(|reply| Command::Submit { params, kind, reply }).await?
+        self.ask(|reply| Command::Submit {
+            params: Box::new(params),
+            kind,
+            reply,
+        })
+        .await?
     }
 
     /// Cancels a queued or running run.
@@ -227,7 +232,7 @@ impl Actor {
             tracing::trace!(?command, "coordinator command");
             match command {
                 Command::Submit { params, kind, reply } => {
-                    let _ = reply.send(self.submit(params, kind));
+                    let _ = reply.send(self.submit(*params, kind));
                 }
                 Command::Cancel { run_id, reply } => {
                     let answer = self.cancel(&run_id);
@@ -476,6 +481,7 @@ fn crashed(run_id: &str, why: &str) -> RunTestsResult {
         duration_ms: 0,
         queued_ms: 0,
         resources: Default::default(),
+        coverage: None,
     }
 }
 

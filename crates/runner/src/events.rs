@@ -35,6 +35,13 @@ pub enum RunEvent {
     Discovered(Vec<TestNode>),
     /// A file failed to collect.
     CollectionError(Box<CollectionError>),
+    /// A debug run's debugpy accepts connections at `host`:`port`.
+    DebugReady {
+        /// The address.
+        host: String,
+        /// The port.
+        port: u16,
+    },
     /// A line pytest printed.
     Output {
         /// The pipe it came from.

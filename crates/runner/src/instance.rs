@@ -324,6 +324,7 @@ impl Instance {
             peak_rss: progress.peak_rss_bytes.load(Ordering::Relaxed),
             discovery: kind == JobKind::Discover,
             collect_errors: state.collect_errors,
+            run_error: state.run_error.as_deref(),
             tail: &state.tail,
         });
         for result in state.tally.finish_running(verdict.unfinished.as_deref()) {
@@ -331,6 +332,28 @@ impl Instance {
         }
         let mut errors = state.errors;
         errors.extend(verdict.errors);
+        let coverage = match &command.coverage_dir {
+            Some(dir) if state.coverage_written => {
+                let per_test = params
+                    .coverage
+                    .as_ref()
+                    .and_then(|c| c.options())
+                    .and_then(|c| c.per_test)
+                    .unwrap_or(false);
+                match read_coverage(&dir.path().join("coverage.json"), per_test).await {
+                    Ok(coverage) => Some(coverage),
+                    Err(why) => {
+                        errors.push(why);
+                        None
+                    }
+                }
+            }
+            Some(_) if state.stop.is_none() && state.run_error.is_none() && state.session_exit.is_some() => {
+                errors.push("the run measured no coverage: coverage.py's report was not written".to_owned());
+                None
+            }
+            _ => None,
+        };
         let summary = state.tally.summary();
         let discovered = std::mem::take(&mut state.discovered);
         let result = RunTestsResult {
@@ -345,6 +368,7 @@ impl Instance {
             duration_ms: ms(started.elapsed()),
             queued_ms,
             resources: progress.resources(),
+            coverage,
         };
         RunOutcome {
             result: outbox.finish(result).await,
@@ -385,6 +409,10 @@ struct RunState {
     collect_errors: usize,
     collection_errors: Vec<CollectionError>,
     discovered: Vec<TestNode>,
+    /// Why the plugin ended the session before it began (debugpy or coverage.py missing, no debugger attached).
+    run_error: Option<String>,
+    /// The plugin wrote coverage.py's report into the run's coverage directory.
+    coverage_written: bool,
 }
 
 impl RunState {
@@ -427,6 +455,17 @@ impl RunState {
                 self.discovered.extend(nodes.iter().cloned());
                 outbox.push(RunEvent::Discovered(nodes));
             }
+            PluginMessage::DebugReady { host, port } => {
+                outbox.push(RunEvent::Log(format!(
+                    "debugpy listens on {host}:{port}: attach a debugger (DAP) there"
+                )));
+                outbox.push(RunEvent::DebugReady { host, port });
+            }
+            PluginMessage::RunError { message } => {
+                outbox.push(RunEvent::Log(message.clone()));
+                self.run_error = Some(message);
+            }
+            PluginMessage::Coverage { .. } => self.coverage_written = true,
             PluginMessage::SessionFinish { exit_status } => self.session_exit = Some(exit_status),
             PluginMessage::Exiting { code } => self.exiting = Some(code),
         }
@@ -457,6 +496,17 @@ impl RunState {
             }
         }
     }
+}
+
+/// Reads coverage.py's JSON report of the run.
+async fn read_coverage(
+    report: &std::path::Path,
+    per_test: bool,
+) -> Result<pytestd_protocol::coverage::CoverageResult, String> {
+    let text = tokio::fs::read(report)
+        .await
+        .map_err(|err| format!("cannot read coverage.py's report {}: {err}", report.display()))?;
+    crate::coverage_report::parse(&text, per_test)
 }
 
 /// A collection error as clients get it; what the plugin could not work out comes from the node id and the text.
@@ -525,6 +575,7 @@ fn empty_result(run_id: &str, status: RunStatus, queued_ms: u64, errors: Vec<Str
         duration_ms: 0,
         queued_ms,
         resources: Resources::default(),
+        coverage: None,
     }
 }
 

@@ -9,6 +9,7 @@
 mod command;
 pub mod config;
 pub mod coordinator;
+pub mod coverage_report;
 pub mod error;
 pub mod events;
 mod instance;

@@ -5,14 +5,21 @@ use std::path::Path;
 use pytestd_protocol::plugin::PLUGIN_MODULE;
 
 const SOURCE: &str = include_str!("plugin/pytestd_plugin.py");
-/// The plugin's helper for failure details (frames, compared values, collection error lines).
-const FAILURES: &str = include_str!("plugin/pytestd_failures.py");
+/// The plugin's helper modules, written beside it: failure details, coverage runs, debug runs.
+const HELPERS: [(&str, &str); 3] = [
+    ("pytestd_failures.py", include_str!("plugin/pytestd_failures.py")),
+    ("pytestd_coverage.py", include_str!("plugin/pytestd_coverage.py")),
+    ("pytestd_debug.py", include_str!("plugin/pytestd_debug.py")),
+];
 
 /// Writes the plugin as `<dir>/pytestd_plugin.py`, so that `-p pytestd_plugin` finds it with `dir` on PYTHONPATH,
-/// and its helper module beside it.
+/// and its helper modules beside it.
 pub(crate) fn install(dir: &Path) -> std::io::Result<()> {
     std::fs::write(dir.join(format!("{PLUGIN_MODULE}.py")), SOURCE)?;
-    std::fs::write(dir.join("pytestd_failures.py"), FAILURES)
+    for (name, source) in HELPERS {
+        std::fs::write(dir.join(name), source)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

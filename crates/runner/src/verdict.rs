@@ -45,6 +45,8 @@ pub(crate) struct Facts<'a> {
     pub(crate) discovery: bool,
     /// How many collectors failed.
     pub(crate) collect_errors: usize,
+    /// Why the plugin ended the session before it began.
+    pub(crate) run_error: Option<&'a str>,
     /// pytest's last lines of output.
     pub(crate) tail: &'a VecDeque<String>,
 }
@@ -91,6 +93,9 @@ pub(crate) fn judge(facts: &Facts<'_>) -> Verdict {
             return verdict(RunStatus::Error, vec![why.clone()], Some(why));
         }
         None => {}
+    }
+    if let Some(why) = facts.run_error {
+        return verdict(RunStatus::Error, vec![why.to_owned()], None);
     }
     if let Some(code) = facts.exiting {
         // The plugin sent everything before the interpreter went: the unfinished test is the one that exited.
@@ -211,6 +216,7 @@ mod tests {
             peak_rss: 0,
             discovery: false,
             collect_errors: 0,
+            run_error: None,
             tail,
         }
     }

@@ -2,6 +2,7 @@
 //! reading `runTests` and `discoverTests` results.
 
 mod daemon;
+mod dap;
 mod discovery;
 mod framing;
 mod procs;
@@ -14,11 +15,12 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub use daemon::Daemon;
+pub use dap::Dap;
 pub use discovery::{
     assert_discovery_status, assert_parents_first, discovered_test_ids, node, nodes, pytest_collect_only,
 };
 pub use procs::{is_alive, wait_until};
-pub use python::{python_without_pytest, test_python};
+pub use python::{hide_module, python_without_pytest, test_python};
 pub use results::{assert_status, errors_text, result, result_ids};
 
 /// Time for a quick request (cancelRun, listRuns, an error reply) to be answered.

@@ -39,3 +39,15 @@ pub fn python_without_pytest(dir: &Path) -> String {
     );
     dir.join("bin/python").display().to_string()
 }
+
+/// Makes `module` unimportable for a run that puts `dir` on its PYTHONPATH: a package of that name that raises
+/// ImportError, as an interpreter without the package does.
+pub fn hide_module(dir: &Path, module: &str) {
+    let package = dir.join(module);
+    std::fs::create_dir_all(&package).expect("create the hiding package");
+    std::fs::write(
+        package.join("__init__.py"),
+        format!("raise ImportError(\"No module named '{module}'\")\n"),
+    )
+    .expect("write the hiding package");
+}

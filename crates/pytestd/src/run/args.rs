@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
+use pytestd_protocol::coverage::CoverageOptions;
 
 use super::partition::Partition;
 
@@ -59,6 +60,43 @@ pub(crate) struct RunArgs {
     /// Run only this machine's share of the tests: `slice:M/N` (every Nth in id order) or `hash:M/N`.
     #[arg(long, value_name = "KIND:M/N")]
     pub(crate) partition: Option<Partition>,
+
+    /// Measure coverage with coverage.py and print a per-file table after the summary.
+    #[arg(long)]
+    pub(crate) coverage: bool,
+
+    /// Measure branch coverage too (implies --coverage).
+    #[arg(long)]
+    pub(crate) coverage_branch: bool,
+
+    /// Write coverage.py's LCOV report to FILE (implies --coverage).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) coverage_lcov: Option<PathBuf>,
+
+    /// Write coverage.py's Cobertura XML report to FILE (implies --coverage).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) coverage_xml: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// What to measure, when any coverage option is given; report paths made absolute (pytest runs elsewhere).
+    pub(crate) fn coverage(&self) -> Option<CoverageOptions> {
+        let wanted =
+            self.coverage || self.coverage_branch || self.coverage_lcov.is_some() || self.coverage_xml.is_some();
+        let absolute = |path: &PathBuf| {
+            std::env::current_dir()
+                .map(|cwd| cwd.join(path))
+                .unwrap_or_else(|_| path.clone())
+                .display()
+                .to_string()
+        };
+        wanted.then(|| CoverageOptions {
+            branch: self.coverage_branch.then_some(true),
+            lcov: self.coverage_lcov.as_ref().map(absolute),
+            xml: self.coverage_xml.as_ref().map(absolute),
+            ..CoverageOptions::default()
+        })
+    }
 }
 
 /// `pytestd discover [PATH] [-- PYTEST_ARGS…]`.

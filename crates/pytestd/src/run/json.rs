@@ -68,6 +68,9 @@ impl<W: Write> JsonEvents<W> {
             ),
             RunEvent::Log(message) => self.emit("log", &json!({"runId": run_id, "message": message})),
             RunEvent::Collected { count } => self.emit("collected", &json!({"runId": run_id, "count": count})),
+            RunEvent::DebugReady { host, port } => {
+                self.emit("debugReady", &json!({"runId": run_id, "host": host, "port": port}))
+            }
             RunEvent::CollectionError(error) => self.emit(
                 "collectionError",
                 &CollectionErrorNotification {

@@ -117,6 +117,7 @@ mod tests {
             duration_ms: 1,
             queued_ms: 0,
             resources: Resources::default(),
+            coverage: None,
         }
     }
 

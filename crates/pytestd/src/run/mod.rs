@@ -6,6 +6,7 @@
 //! through `std::io::stdout().lock()` and `writeln!`, so the crate-wide `print_stdout` lint keeps guarding `serve`.
 
 pub(crate) mod args;
+mod coverage_table;
 mod discover;
 mod json;
 mod junit;
@@ -21,6 +22,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use pytestd_protocol::coverage::{CoverageOptions, CoverageParam};
 use pytestd_protocol::runs::RunTestsParams;
 use pytestd_runner::{Coordinator, JobKind, RunEvent, RunnerConfig};
 use tokio::signal::unix::{signal, SignalKind};
@@ -229,14 +231,41 @@ async fn run_with(
             groups.len()
         ));
     }
+    let coverage = args.coverage();
+    // A split run's processes each keep their coverage data here; it is combined once they have all ended.
+    let coverage_scratch = match (&coverage, groups.len() > 1) {
+        (Some(_), true) => match tempfile::tempdir() {
+            Ok(dir) => Some(dir),
+            Err(err) => {
+                eprintln!("pytestd: cannot create a directory for the coverage data: {err}");
+                return exit::INTERNAL_ERROR;
+            }
+        },
+        _ => None,
+    };
+    let mut shard_data = Vec::new();
     let mut tickets = Vec::new();
-    for ids in groups {
+    for (shard, ids) in groups.into_iter().enumerate() {
+        let coverage = match (&coverage, &coverage_scratch) {
+            (Some(options), Some(scratch)) => {
+                let data_file = scratch.path().join(format!("shard-{shard}.coverage"));
+                shard_data.push(data_file.clone());
+                Some(CoverageOptions {
+                    data_file: Some(data_file.display().to_string()),
+                    lcov: None,
+                    xml: None,
+                    ..options.clone()
+                })
+            }
+            (options, _) => options.clone(),
+        };
         let params = RunTestsParams {
             cwd: cwd.clone(),
             test_ids: (!ids.is_empty()).then_some(ids),
             args: pytest_args.clone(),
             python: python.clone(),
             timeout_ms,
+            coverage: coverage.map(CoverageParam::Options),
             ..RunTestsParams::default()
         };
         match coordinator.submit(params, JobKind::Run).await {
@@ -316,10 +345,23 @@ async fn run_with(
             }
         }
     }
-    let Some(result) = shards::merge(results) else {
+    let Some(mut result) = shards::merge(results) else {
         eprintln!("pytestd: no run was started");
         return exit::INTERNAL_ERROR;
     };
+    let mut coverage_failed = false;
+    if let (Some(options), Some(scratch)) = (&coverage, &coverage_scratch) {
+        let combined =
+            pytestd_runner::coverage_report::combine(python.as_deref(), project, &shard_data, options, scratch.path())
+                .await;
+        match combined {
+            Ok(combined) => result.coverage = Some(combined),
+            Err(why) => {
+                eprintln!("pytestd: {why}");
+                coverage_failed = true;
+            }
+        }
+    }
 
     let result = &result;
     let wall = started.elapsed();
@@ -327,6 +369,9 @@ async fn run_with(
         eprintln!("pytestd: cannot remember the failed tests for --last-failed: {err}");
     }
     let mut code = summary::exit_code(result, interrupted);
+    if coverage_failed {
+        code = code.max(exit::INTERNAL_ERROR);
+    }
     if let Some(path) = &args.junit_xml {
         if let Err(err) = junit::write(path, result, wall.as_secs_f64()) {
             eprintln!("pytestd: cannot write {}: {err}", path.display());
@@ -341,6 +386,9 @@ async fn run_with(
         }
         Sink::Human(_) => {
             let mut text = summary::render(result, &cwd, wall, style, verbosity == Verbosity::Quiet);
+            if let Some(coverage) = &result.coverage {
+                text.push_str(&coverage_table::render(coverage, style));
+            }
             text.push_str(&summary::final_line(&result.summary, wall, style));
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{text}");

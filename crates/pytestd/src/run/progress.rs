@@ -83,6 +83,11 @@ impl Progress {
                     }
                 }
             }
+            RunEvent::DebugReady { host, port } => {
+                self.line(&format!(
+                    "debugpy listens on {host}:{port}: attach a debugger to start the tests"
+                ));
+            }
             RunEvent::CollectionError(error) => {
                 let place = match error.line {
                     Some(line) => format!("{}:{line}", error.path),

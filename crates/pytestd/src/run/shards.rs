@@ -65,6 +65,7 @@ pub(crate) fn merge(mut shards: Vec<RunTestsResult>) -> Option<RunTestsResult> {
         duration_ms: shards.iter().map(|s| s.duration_ms).max().unwrap_or(0),
         queued_ms: shards.iter().map(|s| s.queued_ms).min().unwrap_or(0),
         resources: Resources::default(),
+        coverage: None,
     };
     for shard in shards {
         let s = shard.summary;
@@ -126,6 +127,7 @@ mod tests {
             duration_ms: 10,
             queued_ms: 0,
             resources: Resources::default(),
+            coverage: None,
         }
     }
 

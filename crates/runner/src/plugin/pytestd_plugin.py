@@ -135,6 +135,27 @@ def _read_selection():
 
 _selection = _read_selection()
 
+
+def _settings(name):
+    text = os.environ.get(name)
+    return json.loads(text) if text else None
+
+
+# Coverage starts now, before conftest files and test modules are imported, in xdist's workers too.
+_COVERAGE = _settings("PYTESTD_COVERAGE")
+_cov = None
+_cov_per_test = False
+_cov_error = None
+if _COVERAGE is not None:
+    import pytestd_coverage
+
+    try:
+        _cov = pytestd_coverage.start(_COVERAGE)
+        _cov_per_test = bool(_COVERAGE.get("perTest"))
+    except pytestd_coverage.CoverageMissing as exc:
+        _cov_error = str(exc)
+_DEBUG = _settings("PYTESTD_DEBUG") if not _IS_XDIST_WORKER else None
+
 _real_exit = os._exit
 
 
@@ -178,6 +199,31 @@ def pytest_configure(config):
                                 % (_MIN_PYTEST + (pytest.__version__,)))
     if _connect_error is not None:
         raise pytest.UsageError("pytestd: cannot report to the daemon: %s" % _connect_error)
+    if _channel is None:
+        return
+    if _cov_error is not None:
+        _run_error(_cov_error)
+    if _DEBUG is not None:
+        _start_debugging()
+
+
+def _run_error(message):
+    """Ends the session before it starts, telling the daemon why in words a person can act on."""
+    _channel.send({"type": "runError", "message": message})
+    _channel.flush()
+    raise pytest.UsageError(message)
+
+
+def _start_debugging():
+    import pytestd_debug
+
+    try:
+        where = pytestd_debug.listen(_DEBUG)
+        _channel.send({"type": "debugReady", "host": where[0], "port": where[1]})
+        _channel.flush()
+        pytestd_debug.wait_for_client(_DEBUG, where)
+    except RuntimeError as exc:
+        _run_error(str(exc))
 
 
 def _selected_paths(selection):
@@ -449,6 +495,8 @@ def pytest_exception_interact(node, call, report):
 
 def pytest_runtest_logstart(nodeid, location):
     global _compared
+    if _cov_per_test:
+        _cov.switch_context(nodeid)
     channel = _channel
     if channel is None:
         return
@@ -557,6 +605,11 @@ def pytest_runtest_logreport(report):
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
+    if _cov is not None:
+        # Last of the session's hooks (xdist's workers are done and saved): the controller combines and reports.
+        report = pytestd_coverage.finish(_cov, _COVERAGE, report=_channel is not None and "report" in _COVERAGE)
+        if report is not None:
+            _channel.send({"type": "coverage", "path": report})
     if _channel is None:
         return
     _send_pending()
