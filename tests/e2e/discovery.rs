@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 
 use crate::support::{
-    assert_discovery_status, assert_parents_first, assert_status, discovered_test_ids, fixture, is_alive, new_run_id,
-    node, nodes, pytest_collect_only, result_ids, wait_until, Daemon, REPLY, RUN,
+    assert_discovery_status, assert_parents_first, assert_status, discovered_test_ids, discovered_test_ids_in_order,
+    fixture, is_alive, new_run_id, node, nodes, pytest_collect_only, result_ids, wait_until, Daemon, REPLY, RUN,
 };
 
 const GRACE_MS: u64 = 500;
@@ -69,11 +69,11 @@ fn discovered_test_ids_are_exactly_the_ids_pytest_collect_only_prints() {
     ] {
         let discovery = discover(&mut daemon, "tree", args);
         assert_discovery_status(&discovery, "complete");
-        let mut expected = pytest_collect_only(&cwd, args);
+        let expected = pytest_collect_only(&cwd, args);
         assert!(!expected.is_empty(), "pytest collected nothing with {args:?}");
-        expected.sort();
+        // The same ids in the same order: pytest's collection order, a class's tests where the class stands.
         assert_eq!(
-            discovered_test_ids(&discovery),
+            discovered_test_ids_in_order(&discovery),
             expected,
             "the tests discovered with args {args:?} differ from pytest --collect-only -q"
         );

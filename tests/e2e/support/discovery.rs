@@ -45,13 +45,18 @@ pub fn nodes(discovery: &Value) -> &[Value] {
 
 /// The ids of the nodes of kind "test", sorted.
 pub fn discovered_test_ids(discovery: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = nodes(discovery)
+    let mut ids = discovered_test_ids_in_order(discovery);
+    ids.sort();
+    ids
+}
+
+/// The ids of the discovery's `test` nodes, in the order the daemon listed them.
+pub fn discovered_test_ids_in_order(discovery: &Value) -> Vec<String> {
+    nodes(discovery)
         .iter()
         .filter(|n| n["kind"] == "test")
         .map(|n| n["id"].as_str().expect("a node id is a string").to_owned())
-        .collect();
-    ids.sort();
-    ids
+        .collect()
 }
 
 /// The node with id `id`; panics listing the ids that are there.

@@ -17,7 +17,8 @@ use serde_json::Value;
 pub use daemon::Daemon;
 pub use dap::Dap;
 pub use discovery::{
-    assert_discovery_status, assert_parents_first, discovered_test_ids, node, nodes, pytest_collect_only,
+    assert_discovery_status, assert_parents_first, discovered_test_ids, discovered_test_ids_in_order, node, nodes,
+    pytest_collect_only,
 };
 pub use procs::{is_alive, wait_until};
 pub use python::{hide_module, python_without_pytest, test_python};

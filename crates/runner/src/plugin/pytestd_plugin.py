@@ -201,6 +201,8 @@ def pytest_configure(config):
         raise pytest.UsageError("pytestd: cannot report to the daemon: %s" % _connect_error)
     if _channel is None:
         return
+    if _DISCOVER:
+        config.pluginmanager.register(_DiscoveryStream(), "pytestd-discovery-stream")
     if _cov_error is not None:
         _run_error(_cov_error)
     if _DEBUG is not None:
@@ -344,15 +346,20 @@ def pytest_collectreport(report):
         msg = {"type": "collectError", "nodeid": report.nodeid, "longrepr": _bounded(str(report.longrepr))}
         msg.update(_collect_details.pop(report.nodeid, None) or {})
         _channel.send(msg)
-    elif _DISCOVER and _stream_early:
-        # Stream each file's tests as soon as it is collected; large trees show up while pytest still works.
-        tree = None
-        for node in report.result:
-            if isinstance(node, pytest.Item):
-                tree = tree or _tree(node.config)
-                tree.add_item(node)
-        if tree is not None:
-            tree.flush()
+    elif _stream_early and _tree_sender is not None:
+        # A collector is done (pytest reports it after its items): what it collected goes out now, so large trees
+        # show up while pytest still works.
+        _tree_sender.flush()
+
+
+class _DiscoveryStream:
+    """Registered in discovery mode only, so a run pays nothing per collected item: each test as pytest collects
+    it, in pytest's own collection order (what `--collect-only -q` prints)."""
+
+    @staticmethod
+    def pytest_itemcollected(item):
+        if _stream_early:
+            _tree(item.config).add_item(item)
 
 
 _stream_early = False
