@@ -8,6 +8,8 @@
 #   PYTESTD_NVIM_SPECS="nearest_spec" bash editors/nvim/test.sh
 #   PYTESTD_NEOTEST_RTP=/path/neotest,/path/nvim-nio,/path/plenary.nvim bash editors/nvim/test.sh
 #       also runs the neotest adapter's tests against that real neotest (under 0.11.4 only: neotest needs 0.10)
+#   PYTESTD_DAP_RTP=/path/nvim-dap bash editors/nvim/test.sh
+#       also attaches the real nvim-dap to a debug run (under 0.11.4 only)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -121,6 +123,12 @@ done
 if [[ -n "${PYTESTD_NEOTEST_RTP:-}" && -z "${PYTESTD_NVIM_SPECS:-}" ]]; then
     run_spec "nvim $nvim11_version real neotest" "$nvim11" "$here/tests/spec/neotest_spec.lua" \
         "$parser_rtp,$PYTESTD_NEOTEST_RTP" PYTESTD_REAL_NEOTEST=1
+fi
+
+# Debug runs attached by the real nvim-dap, when a copy is given.
+if [[ -n "${PYTESTD_DAP_RTP:-}" && -z "${PYTESTD_NVIM_SPECS:-}" ]]; then
+    run_spec "nvim $nvim11_version real nvim-dap" "$nvim11" "$here/tests/spec/debug_spec.lua" \
+        "$parser_rtp,$PYTESTD_DAP_RTP" PYTESTD_REAL_DAP=1
 fi
 
 echo "nvim: $total_passed passed, $total_failed failed"

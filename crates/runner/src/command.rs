@@ -129,6 +129,9 @@ pub(crate) fn build(
         .filter(|_| kind == JobKind::Run);
     if let Some(debug) = debug {
         env.insert(ENV_DEBUG.into(), debug_settings(&debug)?);
+        // Without it debugpy warns on every start that frozen modules may miss breakpoints in the stdlib.
+        env.entry("PYDEVD_DISABLE_FILE_VALIDATION".into())
+            .or_insert_with(|| "1".to_owned());
         // Prints reach the debug console as the test makes them.
         args.push("--capture=no".to_owned());
     }

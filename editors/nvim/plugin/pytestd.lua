@@ -47,3 +47,27 @@ end, { desc = "pytestd: the shared log" })
 vim.api.nvim_create_user_command("PytestdSummary", function()
   pytestd().summary()
 end, { desc = "pytestd: tree of the last run's results" })
+
+vim.api.nvim_create_user_command("PytestdDebug", function(args)
+  pytestd().debug(args.args ~= "" and args.args or "nearest")
+end, {
+  nargs = "?",
+  complete = function()
+    return { "nearest", "file", "suite", "last", "failed" }
+  end,
+  desc = "pytestd: debug the nearest test or the file under debugpy (attached with nvim-dap when installed)",
+})
+
+vim.api.nvim_create_user_command("PytestdCoverage", function(args)
+  local what = args.fargs[1] or "file"
+  pytestd().coverage(what, { per_test = args.fargs[2] == "per_test" or nil })
+end, {
+  nargs = "*",
+  complete = function(_, line)
+    if #vim.split(line, "%s+") > 2 then
+      return { "per_test" }
+    end
+    return { "file", "suite", "nearest", "clear", "summary", "tests" }
+  end,
+  desc = "pytestd: coverage of the file or suite as signs and a summary; clear, summary, tests of a line",
+})

@@ -80,7 +80,9 @@ local function test_ids_of(root, pos)
   return { id }
 end
 
--- A neotest.Process driven by a pytestd run instead of a subprocess.
+-- A neotest.Process driven by a pytestd run instead of a subprocess. For neotest's "dap" strategy the run is
+-- a debug run (attached with nvim-dap on debugReady, see pytestd.debug): results still stream from the daemon
+-- and stopping it cancels the run even while it is paused.
 local function start_process(spec)
   local ctx = spec.context
   local signal = async.signal()
@@ -88,7 +90,8 @@ local function start_process(spec)
   ctx.pending = {}
   local output_path = vim.fn.tempname()
   ctx.output_path = output_path
-  local run = runs.start({
+  local start = ctx.debug and require("pytestd.debug").start or runs.start
+  local run = start({
     root = ctx.root,
     kind = "neotest",
     label = "neotest",
@@ -115,7 +118,12 @@ local function start_process(spec)
       runs.cancel(run)
     end,
     attach = function()
-      require("pytestd.log").open()
+      local ok, dap = pcall(require, "dap")
+      if ctx.debug and ok and dap.repl then
+        dap.repl.open()
+      else
+        require("pytestd.log").open()
+      end
     end,
     output_stream = function()
       return function()
@@ -146,14 +154,9 @@ function adapter.build_spec(args)
     return nil
   end
   local test_ids = test_ids_of(root, pos)
-  if args.strategy == "dap" then
-    local ok, why = require("pytestd.debug").start({ root = root, test_ids = test_ids, label = pos.name })
-    if not ok then
-      error(why, 0)
-    end
-    return nil
-  end
-  local ctx = { root = root, test_ids = test_ids, position_id = pos.id }
+  -- neotest's own dap strategy would start nvim-dap first and leave the run to it; the daemon's debug run
+  -- starts first instead (it picks the port), so the adapter's strategy drives both.
+  local ctx = { root = root, test_ids = test_ids, position_id = pos.id, debug = args.strategy == "dap" }
   return {
     command = vim.list_extend({ "pytestd", "runTests", root }, test_ids or {}),
     cwd = root,

@@ -38,6 +38,28 @@ M.defaults = {
   -- Lines of each run's own pytest output kept for :PytestdOutput.
   output_max_lines = 5000,
   float = { border = "rounded", width = 0.8, height = 0.7 },
+  -- :PytestdDebug: runs under debugpy, attached with nvim-dap when it is installed.
+  debug = {
+    -- How long the run waits for a debugger before it ends as an error (nil: the daemon's 60 s).
+    wait_for_client_ms = nil,
+    -- Where debugpy listens (nil: 127.0.0.1 and a free port).
+    host = nil,
+    port = nil,
+    -- Step only through the project's code, not pytest's or the libraries'.
+    just_my_code = true,
+    -- Merged into the nvim-dap configuration (e.g. { console = "integratedTerminal" }).
+    dap_configuration = nil,
+  },
+  -- :PytestdCoverage: runs measured by coverage.py, shown as signs and a per-file summary.
+  coverage = {
+    branch = true,
+    per_test = false,   -- also record which test ran which line
+    include = nil,      -- coverage.py file patterns
+    omit = nil,
+    open_summary = true, -- open the summary float when a coverage run ends
+    priority = 10,      -- below the test signs, which win on a test's own line
+    text = { covered = "▎", missed = "▎", partial = "▎" },
+  },
 }
 
 M.options = vim.deepcopy(M.defaults)

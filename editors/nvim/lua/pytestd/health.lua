@@ -1,4 +1,5 @@
--- :checkhealth pytestd: the daemon binary, the interpreter for the current project, the Treesitter parser.
+-- :checkhealth pytestd: the daemon binary, the interpreter for the current project, the Treesitter parser,
+-- nvim-dap for debug runs.
 local compat = require("pytestd.compat")
 local config = require("pytestd.config")
 local paths = require("pytestd.paths")
@@ -36,6 +37,12 @@ function M.check()
   else
     health.warn("no Treesitter python parser: nearest test uses the indentation fallback")
   end
+  if require("pytestd.dap").installed() then
+    health.ok("nvim-dap found: :PytestdDebug attaches it")
+  else
+    health.info("no nvim-dap: :PytestdDebug says where to attach a debugger")
+  end
+  health.info("debug runs need debugpy and coverage runs coverage.py in the project's interpreter")
 end
 
 return M

@@ -27,9 +27,18 @@ local function init()
     pattern = "*.py",
     callback = function(args)
       render.draw_buffer(args.buf)
+      if #require("pytestd.coverage").roots() > 0 then
+        require("pytestd.ui.coverage_signs").draw(args.buf)
+      end
     end,
   })
-  vim.api.nvim_create_autocmd("ColorScheme", { group = group, callback = render.define_signs })
+  vim.api.nvim_create_autocmd("ColorScheme", {
+    group = group,
+    callback = function()
+      render.define_signs()
+      require("pytestd.ui.coverage_signs").define_signs()
+    end,
+  })
   vim.api.nvim_create_autocmd("VimLeavePre", {
     group = group,
     callback = function()
@@ -56,6 +65,7 @@ function M.run(kind, opts)
     return nil, err
   end
   if opts.strategy == "debug" then
+    target.on_finished = opts.on_finished
     return require("pytestd.debug").start(target)
   end
   local ok, run = pcall(runs.start, {
@@ -104,18 +114,62 @@ function M.cancel(what)
   return chosen
 end
 
---- Debugging seam: starts a debug run of `kind` once a debugger integration is registered.
+--- Starts a debug run of `kind` (nearest, file, suite, last, failed): pytest under debugpy, attached with
+--- nvim-dap when it is installed (else a message says where to attach). opts as for run(). Returns the run.
 function M.debug(kind, opts)
+  init()
+  opts = opts or {}
   local target, err = targets.resolve(kind or "nearest", opts)
   if not target then
     vim.notify(err, vim.log.levels.WARN)
     return nil, err
   end
-  local result, why = require("pytestd.debug").start(target)
-  if not result and why then
-    vim.notify(why, vim.log.levels.WARN)
+  target.on_finished = opts.on_finished
+  local ok, run = pcall(require("pytestd.debug").start, target)
+  if not ok then
+    vim.notify(tostring(run), vim.log.levels.ERROR)
+    return nil, tostring(run)
   end
-  return result, why
+  return run
+end
+
+--- Coverage: `what` is file, suite, nearest, last or failed (a coverage run of it, shown as signs and a
+--- summary), "clear" (remove the signs), "summary" (reopen the summary) or "tests" (the tests that ran the
+--- cursor's line; needs per_test). opts: {per_test?, branch?, on_finished?, bufnr?}. Returns the run for a run.
+function M.coverage(what, opts)
+  init()
+  opts = opts or {}
+  local coverage = require("pytestd.coverage")
+  what = what or "file"
+  if what == "clear" then
+    coverage.clear()
+    return nil
+  elseif what == "summary" then
+    -- The buffer's project when it was measured, else whichever was measured last.
+    local root = require("pytestd.paths").current_root(0)
+    return require("pytestd.ui.coverage_summary").open(coverage.get(root) and root or nil)
+  elseif what == "tests" then
+    local name = vim.api.nvim_buf_get_name(opts.bufnr or 0)
+    local line = opts.row or vim.api.nvim_win_get_cursor(0)[1]
+    local ids = coverage.tests_at(name, line)
+    if #ids == 0 then
+      vim.notify("pytestd: no test ran this line (or the coverage run was not per test)", vim.log.levels.INFO)
+    else
+      require("pytestd.ui.float").open(ids)
+    end
+    return ids
+  end
+  local target, err = targets.resolve(what, opts)
+  if not target then
+    vim.notify(err, vim.log.levels.WARN)
+    return nil, err
+  end
+  local ok, run = pcall(coverage.start, target, opts)
+  if not ok then
+    vim.notify(tostring(run), vim.log.levels.ERROR)
+    return nil, tostring(run)
+  end
+  return run
 end
 
 function M.output()

@@ -84,6 +84,9 @@ local function on_notification(run, method, params)
       mark(run, state.collection_error(root, run.id, params))
     end
     emit("collection_error", run, params)
+  elseif method == "debugReady" then
+    run.debug_ready = { host = params.host, port = params.port }
+    emit("debug_ready", run, params)
   elseif method == "runOutput" then
     cap_append(run.output, params.text or "", require("pytestd.config").get().output_max_lines)
   elseif method == "runFinished" then
@@ -107,6 +110,7 @@ local function finish(run, err, result)
     run.exit_code = result.exitCode
     run.duration_ms = result.durationMs
     run.errors = result.errors or {}
+    run.coverage = result.coverage
     -- The response holds every result; a notification lost to a full pipe would otherwise leave a hole.
     for id, r in pairs(result.results or {}) do
       if not run.results[id] then
@@ -144,7 +148,8 @@ local function finish(run, err, result)
 end
 
 --- Starts a run. spec: {root, kind, test_ids (nil or empty: the whole suite), args?, label?, on_finished?,
---- quiet? (no signs, diagnostics, quickfix or summary, and not remembered for last/failed)}.
+--- quiet? (no signs, diagnostics, quickfix or summary, and not remembered for last/failed), debug? and
+--- coverage? (runTests' own `debug` and `coverage` params), on_debug_ready?}.
 --- Returns the run at once; its results arrive as the daemon streams them.
 function M.start(spec)
   local root = spec.root
@@ -164,7 +169,9 @@ function M.start(spec)
     collection_errors = {},
     errors = {},
     quiet = spec.quiet,
-    callbacks = { finished = { spec.on_finished }, result = { spec.on_result } },
+    callbacks = { finished = { spec.on_finished }, result = { spec.on_result }, debug_ready = { spec.on_debug_ready } },
+    debug = spec.debug ~= nil,
+    coverage_requested = spec.coverage ~= nil,
     started_at = compat.uv.hrtime(),
   }
   M.by_id[run.id] = run
@@ -189,6 +196,8 @@ function M.start(spec)
   if spec.args and #spec.args > 0 then
     params.args = spec.args
   end
+  params.debug = spec.debug
+  params.coverage = spec.coverage
   d:request("runTests", params, function(err, result)
     d.exit_handlers[run.id] = nil
     if run.state ~= "finished" then

@@ -1,6 +1,7 @@
 -- The neotest adapter against a stand-in of neotest's Tree (CI) or the real neotest (PYTESTD_REAL_NEOTEST=1,
 -- its runtimepath in PYTESTD_NVIM_RTP): positions from discovery with parametrized cases of their own,
--- streamed results with the status mapping, a namespace run, cancel, and a collection error.
+-- streamed results with the status mapping, a namespace run, cancel, a collection error, and the dap strategy
+-- (a debug run, attached by a real DAP client).
 local t = require("pytestd_test.harness")
 local env = require("pytestd_test.env")
 local driver = require("pytestd_test.neotest_driver")
@@ -165,8 +166,26 @@ t.test("a file that fails to import is a failed file position", function()
   t.eq(env.line_of(broken .. "/test_broken.py", "marker: import fails") - 1, r.errors[1].line)
 end)
 
-t.test("the dap strategy goes through the debug seam, which says debugging is not there yet", function()
-  local ok, err = pcall(adapter.build_spec, { tree = tree(), strategy = "dap" })
-  t.eq(false, ok)
-  t.contains(tostring(err), "debug")
+t.test("the dap strategy is a debug run: a DAP client attaches on debugReady and the results stream", function()
+  local attached = nil
+  -- The registered attacher stands where nvim-dap would: a real DAP client on debugReady's port.
+  require("pytestd.debug").register(function(info)
+    local client = require("pytestd_test.dap_client").connect(info.host, info.port)
+    client:request("initialize", { clientID = "pytestd-tests", adapterID = "debugpy", linesStartAt1 = true, pathFormat = "path" })
+    local seq = client:send("attach", { justMyCode = true })
+    client:event("initialized", 30000)
+    client:request("configurationDone")
+    assert(client:response(seq, 30000).success, "attach succeeds")
+    attached = { client = client, run = info.run }
+    return true
+  end)
+  local node = tree():get_key(root .. "/tests/test_calc.py::test_adds")
+  local ok, results = pcall(driver.run, adapter, node, "dap")
+  require("pytestd.debug").register(nil)
+  t.ok(ok, tostring(results))
+  t.ok(attached, "a debugger was attached")
+  t.ok(attached.run.debug and attached.run.debug_ready, "the run was a debug run")
+  t.eq("passed", results[root .. "/tests/test_calc.py::test_adds"].status)
+  t.ok(attached.client:wait_closed(15000), "debugpy ends with the run")
+  attached.client:close()
 end)
