@@ -21,7 +21,7 @@ const MARK_VAR: &str = "PYTESTD_E2E_MARK";
 
 /// `pytestd <args>` with the test Python (for `run` and `discover`), a private cache directory and a marker in its
 /// environment.
-fn pytestd(args: &[&str], cache: &Path, marker: &str) -> Command {
+pub(crate) fn pytestd(args: &[&str], cache: &Path, marker: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pytestd"));
     match args.split_first() {
         Some((&sub, rest)) if sub == "run" || sub == "discover" => {
@@ -40,23 +40,29 @@ fn pytestd(args: &[&str], cache: &Path, marker: &str) -> Command {
 }
 
 /// Runs `pytestd <args>` to its end.
-fn cli(args: &[&str], cache: &Path) -> Output {
+pub(crate) fn cli(args: &[&str], cache: &Path) -> Output {
+    cli_in(&std::env::current_dir().expect("a current directory"), args, cache)
+}
+
+/// Runs `pytestd <args>` to its end in directory `dir`.
+pub(crate) fn cli_in(dir: &Path, args: &[&str], cache: &Path) -> Output {
     let output = pytestd(args, cache, &uuid::Uuid::new_v4().to_string())
+        .current_dir(dir)
         .output()
         .expect("run pytestd");
     assert!(output.status.code().is_some(), "pytestd died of a signal: {output:?}");
     output
 }
 
-fn code(output: &Output) -> i32 {
+pub(crate) fn code(output: &Output) -> i32 {
     output.status.code().expect("pytestd exited on its own")
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
 }
 
-fn describe(output: &Output) -> String {
+pub(crate) fn describe(output: &Output) -> String {
     format!(
         "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
         output.status.code(),
@@ -66,7 +72,7 @@ fn describe(output: &Output) -> String {
 }
 
 /// Every stdout line of a `--json` run, parsed; panics naming a line that is not JSON.
-fn events(output: &Output) -> Vec<Value> {
+pub(crate) fn events(output: &Output) -> Vec<Value> {
     stdout(output)
         .lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}")))
@@ -74,7 +80,7 @@ fn events(output: &Output) -> Vec<Value> {
 }
 
 /// The ids of the `testResult` events.
-fn result_ids(events: &[Value]) -> BTreeSet<String> {
+pub(crate) fn result_ids(events: &[Value]) -> BTreeSet<String> {
     events
         .iter()
         .filter(|e| e["event"] == "testResult")
@@ -89,7 +95,8 @@ fn outcomes() -> String {
 #[test]
 fn exit_codes_mirror_pytest() {
     let cache = tempfile::tempdir().unwrap();
-    let all_pass = cli(&["run", &outcomes(), "test_outcomes.py::test_pass"], cache.path());
+    let one = format!("{}/test_outcomes.py::test_pass", outcomes());
+    let all_pass = cli(&["run", &one], cache.path());
     assert_eq!(code(&all_pass), 0, "{}", describe(&all_pass));
     let text = stdout(&all_pass);
     assert!(!text.contains('\u{1b}'), "escape codes off a terminal: {text:?}");
@@ -140,7 +147,7 @@ fn sigint_cancels_the_run_prints_what_ran_and_exits_2_leaving_no_process() {
     let cache = tempfile::tempdir().unwrap();
     let marker = uuid::Uuid::new_v4().to_string();
     let mut child = pytestd(
-        &["run", &fixture("slow"), "test_slow.py", "--json"],
+        &["run", &format!("{}/test_slow.py", fixture("slow")), "--json"],
         cache.path(),
         &marker,
     )
@@ -279,8 +286,9 @@ fn max_parallel_splits_a_run_by_file_across_pytest_processes_and_merges_the_resu
     let wide = fixture("wide");
     // Four files and a package of ten: more files than processes; the broken file beside them is not selected.
     let selection = ["test_w00.py", "test_w01.py", "test_w02.py", "pkg"];
-    let mut args = vec!["run", wide.as_str()];
-    args.extend(selection);
+    let targets: Vec<String> = selection.iter().map(|s| format!("{wide}/{s}")).collect();
+    let mut args = vec!["run"];
+    args.extend(targets.iter().map(String::as_str));
     args.extend(["--max-parallel", "3", "--json"]);
     let run = cli(&args, cache.path());
     assert_eq!(code(&run), 0, "{}", describe(&run));
@@ -326,8 +334,7 @@ fn last_failed_reruns_exactly_the_tests_that_failed() {
     let other = cli(
         &[
             "run",
-            &fixture("slow"),
-            "test_slow.py::test_quick",
+            &format!("{}/test_slow.py::test_quick", fixture("slow")),
             "--last-failed",
             "--json",
         ],

@@ -38,8 +38,8 @@ pub(crate) enum Command {
 
 const EXAMPLES: &str = "\
 Examples:
-  pytestd run                          run the tests of the current directory, with live progress
-  pytestd run proj tests/test_a.py::test_x -- -x   one test, stopping at the first failure
+  pytestd run                          run the project around the current directory, with live progress
+  pytestd run tests/test_a.py::test_x -- -x   one test, stopping at the first failure
   pytestd run --junit-xml report.xml   for CI: a JUnit file and pytest's exit codes
   pytestd discover proj                list the test ids pytest collects
   pytestd                              serve the protocol on stdin/stdout (what editors spawn)
@@ -48,9 +48,11 @@ Examples:
 
 const RUN_EXAMPLES: &str = "\
 Examples:
-  pytestd run                                   the current directory, its .venv if it has one
+  pytestd run                                   the project around the current directory (its .venv if any)
   pytestd run proj --python proj/venv/bin/python
-  pytestd run proj tests/test_a.py 'tests/test_b.py::test_c[1]' -- -x -k fast
+  pytestd run tests/test_a.py 'tests/test_b.py::test_c[1]' -- -x -k fast
+  cd tests && pytestd run test_a.py::TestX      paths and ids as pytest takes them, from any directory
+  pytestd run --coverage-branch --coverage-lcov lcov.info   with coverage.py's table and an LCOV file
   pytestd run --last-failed                     only what failed last time in this project
   pytestd run --partition hash:2/3 --junit-xml part2.xml   machine 2 of 3 in CI
   pytestd run --json | jq -c 'select(.event == \"testResult\")'

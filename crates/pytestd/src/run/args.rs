@@ -7,16 +7,18 @@ use pytestd_protocol::coverage::CoverageOptions;
 
 use super::partition::Partition;
 
-/// `pytestd run [PATH] [TEST_ID…] [-- PYTEST_ARGS…]`.
+/// `pytestd run [PATH | NODE_ID …] [-- PYTEST_ARGS…]`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct RunArgs {
-    /// The project directory (pytest's rootdir); defaults to the current directory.
-    #[arg(value_name = "PATH")]
-    pub(crate) path: Option<PathBuf>,
+    /// Files, directories and node ids (`tests/test_a.py::TestX::test_y[1]`) relative to the current directory,
+    /// as pytest takes them; none runs the project around the current directory.
+    #[arg(value_name = "PATH_OR_NODE_ID")]
+    pub(crate) targets: Vec<String>,
 
-    /// Test ids relative to PATH (`tests/test_a.py::test_x`, a file or a directory); none runs the whole suite.
-    #[arg(value_name = "TEST_ID")]
-    pub(crate) test_ids: Vec<String>,
+    /// The project root, where pytest runs; default found as pytest finds its rootdir (the nearest directory with
+    /// pytest.ini, pyproject.toml, tox.ini or setup.cfg above the targets).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) rootdir: Option<PathBuf>,
 
     /// Extra arguments for pytest, after `--`.
     #[arg(last = true, value_name = "PYTEST_ARGS")]
@@ -99,12 +101,17 @@ impl RunArgs {
     }
 }
 
-/// `pytestd discover [PATH] [-- PYTEST_ARGS…]`.
+/// `pytestd discover [PATH | NODE_ID …] [-- PYTEST_ARGS…]`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct DiscoverArgs {
-    /// The project directory (pytest's rootdir); defaults to the current directory.
-    #[arg(value_name = "PATH")]
-    pub(crate) path: Option<PathBuf>,
+    /// Files, directories and node ids relative to the current directory, as pytest takes them; none collects the
+    /// project around the current directory.
+    #[arg(value_name = "PATH_OR_NODE_ID")]
+    pub(crate) targets: Vec<String>,
+
+    /// The project root, where pytest runs; default found as pytest finds its rootdir.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) rootdir: Option<PathBuf>,
 
     /// Extra arguments for pytest, after `--` (`-k`, `-m`, paths).
     #[arg(last = true, value_name = "PYTEST_ARGS")]
@@ -148,19 +155,10 @@ impl ColorChoice {
     }
 }
 
-/// The project directory, absolute, or a usage error.
-pub(crate) fn project_dir(path: Option<&Path>) -> Result<PathBuf, String> {
+/// The project root and the targets as ids relative to it, or a usage error.
+pub(crate) fn targets(targets: &[String], rootdir: Option<&Path>) -> Result<super::targets::Targets, String> {
     let cwd = std::env::current_dir().map_err(|err| format!("cannot read the current directory: {err}"))?;
-    let dir = match path {
-        Some(path) => cwd.join(path),
-        None => cwd,
-    };
-    if !dir.is_dir() {
-        return Err(format!("{} is not a directory", dir.display()));
-    }
-    // Canonical, so the last-failed cache finds the project under one name however it is spelled.
-    dir.canonicalize()
-        .map_err(|err| format!("cannot resolve {}: {err}", dir.display()))
+    super::targets::resolve(targets, rootdir, &cwd)
 }
 
 /// The interpreter: `--python` (relative to the current directory), else the project's `.venv`, else `None`
@@ -198,8 +196,8 @@ mod tests {
     }
 
     #[test]
-    fn the_project_must_be_a_directory() {
-        assert!(project_dir(Some(Path::new("/no/such/dir/anywhere"))).is_err());
-        assert!(project_dir(None).unwrap().is_absolute());
+    fn targets_resolve_from_the_current_directory() {
+        assert!(targets(&["/no/such/dir/anywhere".to_owned()], None).is_err());
+        assert!(targets(&[], None).unwrap().rootdir.is_absolute());
     }
 }

@@ -8,7 +8,7 @@ use pytestd_protocol::runs::{RunStatus, RunTestsParams};
 use pytestd_runner::{Coordinator, JobKind, RunOutcome, RunnerConfig, RunnerError};
 use tokio::signal::unix::{signal, SignalKind};
 
-use super::args::{project_dir, python, DiscoverArgs};
+use super::args::{python, targets, DiscoverArgs};
 use super::summary::{exit, exit_code};
 
 /// Runs a discovery to its end; Ctrl-C cancels it. `Err` is the exit code to stop with.
@@ -63,13 +63,15 @@ pub(crate) fn main(args: &DiscoverArgs) -> ExitCode {
 }
 
 async fn discover(args: &DiscoverArgs) -> u8 {
-    let project = match project_dir(args.path.as_deref()) {
-        Ok(project) => project,
+    let (project, paths) = match targets(&args.targets, args.rootdir.as_deref()) {
+        Ok(targets) => (targets.rootdir, targets.ids),
         Err(err) => {
             eprintln!("pytestd: {err}");
             return exit::USAGE_ERROR;
         }
     };
+    // The targets go to pytest as its own arguments, before the ones after `--`.
+    let pytest_args: Vec<String> = paths.into_iter().chain(args.pytest_args.iter().cloned()).collect();
     let coordinator = match Coordinator::start(RunnerConfig::default()) {
         Ok(coordinator) => coordinator,
         Err(err) => {
@@ -79,7 +81,7 @@ async fn discover(args: &DiscoverArgs) -> u8 {
     };
     let params = RunTestsParams {
         cwd: project.display().to_string(),
-        args: (!args.pytest_args.is_empty()).then(|| args.pytest_args.clone()),
+        args: (!pytest_args.is_empty()).then_some(pytest_args),
         python: python(args.common.python.as_deref(), &project),
         ..RunTestsParams::default()
     };

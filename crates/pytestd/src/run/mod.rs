@@ -16,6 +16,7 @@ mod progress;
 mod shards;
 mod style;
 mod summary;
+mod targets;
 
 use std::future::Future;
 use std::io::{IsTerminal, Write};
@@ -23,11 +24,11 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use pytestd_protocol::coverage::{CoverageOptions, CoverageParam};
-use pytestd_protocol::runs::RunTestsParams;
+use pytestd_protocol::runs::{CollectionError, RunStatus, RunTestsParams, RunTestsResult};
 use pytestd_runner::{Coordinator, JobKind, RunEvent, RunnerConfig};
 use tokio::signal::unix::{signal, SignalKind};
 
-use self::args::{project_dir, python, RunArgs};
+use self::args::{python, targets, RunArgs};
 use self::json::JsonEvents;
 use self::last_failed::LastFailed;
 use self::progress::{Progress, Verbosity};
@@ -78,8 +79,8 @@ impl Sink {
 
 async fn run(args: &RunArgs) -> u8 {
     let started = Instant::now();
-    let project = match project_dir(args.path.as_deref()) {
-        Ok(project) => project,
+    let (project, given_ids) = match targets(&args.targets, args.rootdir.as_deref()) {
+        Ok(targets) => (targets.rootdir, targets.ids),
         Err(err) => {
             eprintln!("pytestd: {err}");
             return exit::USAGE_ERROR;
@@ -119,6 +120,7 @@ async fn run(args: &RunArgs) -> u8 {
         args,
         &coordinator,
         &project,
+        given_ids,
         timeout_ms,
         style,
         verbosity,
@@ -135,6 +137,7 @@ async fn run_with(
     args: &RunArgs,
     coordinator: &Coordinator,
     project: &std::path::Path,
+    given_ids: Vec<String>,
     timeout_ms: Option<u64>,
     style: Style,
     verbosity: Verbosity,
@@ -152,7 +155,8 @@ async fn run_with(
     };
 
     // The selection: the ids given, narrowed to last time's failures, then to this machine's partition.
-    let mut test_ids = args.test_ids.clone();
+    let args_ids = given_ids.clone();
+    let mut test_ids = given_ids;
     let mut known = false;
     if args.last_failed {
         let failed: Vec<String> = cache
@@ -173,6 +177,9 @@ async fn run_with(
     }
     let shards = args.max_parallel.map_or(1, |n| n as usize);
     let mut total = None;
+    // Files that failed to collect when the tests were listed up front: no shard runs them, so they are
+    // reported here.
+    let mut collection_errors = Vec::new();
     if args.partition.is_some() || shards > 1 {
         // Partitions and shards need the tests themselves: ids given may name files, classes or directories.
         let ids = if known {
@@ -191,13 +198,16 @@ async fn run_with(
                 Err(code) => return code,
             };
             let code = summary::exit_code(&outcome.result, interrupted);
-            if code != exit::OK && code != exit::NO_TESTS_COLLECTED {
+            // A module that fails to import does not stop the others: it is reported with the run's result.
+            let complete = outcome.result.status == RunStatus::Passed && !interrupted;
+            if !complete && code != exit::OK && code != exit::NO_TESTS_COLLECTED {
                 eprintln!("pytestd: collecting the tests to run failed");
                 for error in &outcome.result.errors {
                     eprintln!("{}", error.trim_end());
                 }
                 return code;
             }
+            collection_errors = outcome.result.collection_errors.clone();
             discover::test_ids(&outcome)
         };
         let ids = match args.partition {
@@ -212,14 +222,20 @@ async fn run_with(
             }
             None => ids,
         };
-        if ids.is_empty() {
+        if ids.is_empty() && (collection_errors.is_empty() || args.partition.is_some()) {
             note("no tests to run");
             return exit::NO_TESTS_COLLECTED;
         }
         total = Some(ids.len() as u64);
         test_ids = ids;
     }
-    let groups = if shards > 1 {
+    // Nothing collected but broken files: one pytest over the selection reports them itself.
+    let only_errors = test_ids.is_empty() && !collection_errors.is_empty();
+    if only_errors {
+        test_ids = args_ids.clone();
+        collection_errors.clear();
+    }
+    let groups = if shards > 1 && !only_errors {
         shards::split(&test_ids, shards)
     } else {
         vec![test_ids]
@@ -284,6 +300,9 @@ async fn run_with(
     } else {
         Sink::Human(Progress::new(style, verbosity, terminal, total))
     };
+    for error in &collection_errors {
+        sink.event(0, &RunEvent::CollectionError(Box::new(error.clone())));
+    }
     let mut sigint = match signal(SignalKind::interrupt()) {
         Ok(sigint) => sigint,
         Err(err) => {
@@ -349,6 +368,7 @@ async fn run_with(
         eprintln!("pytestd: no run was started");
         return exit::INTERNAL_ERROR;
     };
+    add_collection_errors(&mut result, collection_errors);
     let mut coverage_failed = false;
     if let (Some(options), Some(scratch)) = (&coverage, &coverage_scratch) {
         let combined =
@@ -396,6 +416,26 @@ async fn run_with(
         }
     }
     code
+}
+
+/// Files that failed to collect before the run was split: reported as `runTests` reports them, and the run then
+/// fails as pytest's `--continue-on-collection-errors` makes it fail.
+fn add_collection_errors(result: &mut RunTestsResult, errors: Vec<CollectionError>) {
+    if errors.is_empty() {
+        return;
+    }
+    for error in &errors {
+        result
+            .errors
+            .push(format!("error collecting {}:\n{}", error.node_id, error.traceback));
+    }
+    result.collection_errors.extend(errors);
+    if result.status == RunStatus::Passed {
+        result.status = RunStatus::Failed;
+    }
+    if matches!(result.exit_code, Some(0 | 5)) {
+        result.exit_code = Some(1);
+    }
 }
 
 /// Whether test `id` lies within `given` (the same id, or a file, directory, class or function containing it).

@@ -446,13 +446,52 @@ def _kind(node):
 def _node_place(node, root):
     path = getattr(node, "path", None)
     rel = os.path.relpath(str(path), root).replace(os.sep, "/") if path is not None else None
-    if isinstance(node, pytest.Class):
+    if isinstance(node, pytest.Class) and path is not None:
         try:
-            line = node.reportinfo()[1]
-            return rel, (line + 1 if line is not None else None)
+            return rel, _class_line(node.obj, str(path))
         except Exception:  # noqa: BLE001 - a place is optional
             return rel, None
     return rel, None
+
+
+# Per file: class qualname -> 1-based line. pytest's reportinfo() finds a class's line with inspect.findsource,
+# which parses the whole module again for every class (seconds for a large file of many classes).
+_class_lines = {}
+
+
+def _class_line(cls, path):
+    line = getattr(cls, "__firstlineno__", None)  # Python 3.13+
+    if line:
+        return line
+    lines = _class_lines.get(path)
+    if lines is None:
+        lines = _class_lines[path] = _index_classes(path)
+    return lines.get(getattr(cls, "__qualname__", None))
+
+
+def _index_classes(path):
+    """Each class statement's line (its first decorator's, as inspect.findsource gives it) by qualified name."""
+    import ast
+
+    try:
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read(), path)
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    lines = {}
+
+    def walk(body, prefix):
+        for statement in body:
+            if isinstance(statement, ast.ClassDef):
+                qualname = prefix + statement.name
+                first = statement.decorator_list[0].lineno if statement.decorator_list else statement.lineno
+                lines.setdefault(qualname, first)
+                walk(statement.body, qualname + ".")
+            elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                walk(statement.body, prefix + statement.name + ".<locals>.")
+
+    walk(tree.body, "")
+    return lines
 
 
 _quoted_paths = {}
