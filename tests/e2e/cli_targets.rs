@@ -1,6 +1,7 @@
 //! `pytestd run` takes what pytest takes: paths and node ids relative to the current directory, from anywhere
 //! inside a project (the root found as pytest finds its rootdir, or `--rootdir`), the project around the current
-//! directory when none is given; and a module that fails to import does not stop the others, split or not.
+//! directory when none is given; a module that fails to import does not stop the others, split or not; and an
+//! interpreter that cannot run pytest is a usage error (exit 4), never a test failure.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -66,5 +67,22 @@ fn a_module_that_fails_to_import_does_not_stop_the_others_split_or_not() {
             .map(|e| e["path"].as_str().unwrap())
             .collect();
         assert_eq!(broken, ["test_broken.py"], "{split:?}: {result}");
+    }
+}
+
+#[test]
+fn an_interpreter_that_cannot_run_pytest_is_a_usage_error_never_a_test_failure() {
+    let cache = tempfile::tempdir().unwrap();
+    let venv = tempfile::tempdir().unwrap();
+    let bare = crate::support::python_without_pytest(venv.path());
+    let slow = fixture("slow");
+    for python in [bare.as_str(), "/no/such/python3"] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_pytestd"))
+            .args(["run", "--python", python])
+            .current_dir(&slow)
+            .env("XDG_CACHE_HOME", cache.path())
+            .output()
+            .expect("run pytestd");
+        assert_eq!(output.status.code(), Some(4), "{python}: {}", describe(&output));
     }
 }

@@ -57,5 +57,6 @@ Examples:
   pytestd run --partition hash:2/3 --junit-xml part2.xml   machine 2 of 3 in CI
   pytestd run --json | jq -c 'select(.event == \"testResult\")'
 
-Exit codes (as pytest's): 0 all passed, 1 tests failed, 2 interrupted or cancelled (Ctrl-C), 3 internal error,
-4 usage error, 5 no tests collected.";
+Exit codes (as pytest's): 0 all passed, 1 tests failed, 2 interrupted or cancelled (Ctrl-C), 3 internal error
+(pytest crashed or was killed), 4 usage error (also: the interpreter is not found or has no pytest), 5 no tests
+collected.";

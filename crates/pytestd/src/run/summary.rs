@@ -25,6 +25,9 @@ pub(crate) fn exit_code(result: &RunTestsResult, interrupted: bool) -> u8 {
     if interrupted || result.status == RunStatus::Cancelled {
         return exit::INTERRUPTED;
     }
+    if result.status == RunStatus::Error {
+        return error_code(result);
+    }
     match result.exit_code {
         // pytest exited on its own: its code, when it is one of pytest's.
         Some(code) => u8::try_from(code)
@@ -37,6 +40,19 @@ pub(crate) fn exit_code(result: &RunTestsResult, interrupted: bool) -> u8 {
             RunStatus::Cancelled | RunStatus::TimedOut => exit::INTERRUPTED,
             RunStatus::Error => exit::INTERNAL_ERROR,
         },
+    }
+}
+
+/// A run that could not complete never exits 0, 1 or 5: those say how the tests went. pytest's own error codes
+/// stand; a pytest that never got going (the interpreter not found, pytest not installed in it) is a usage error
+/// (4): the command line names an interpreter that cannot run the tests; anything else (a crash, a signal, a
+/// memory limit) is an internal error (3).
+fn error_code(result: &RunTestsResult) -> u8 {
+    match (result.exit_code, &result.signal) {
+        (Some(code @ 2..=4), _) => u8::try_from(code).unwrap_or(exit::INTERNAL_ERROR),
+        (_, Some(_)) => exit::INTERNAL_ERROR,
+        _ if result.results.is_empty() && result.summary.total == 0 => exit::USAGE_ERROR,
+        _ => exit::INTERNAL_ERROR,
     }
 }
 
