@@ -116,7 +116,7 @@ fn exit_codes_mirror_pytest() {
     );
     let last = text.lines().last().unwrap_or_default();
     assert!(
-        last.starts_with("6 passed, 2 failed, 2 errors, 2 skipped, 1 xfailed, 1 xpassed in "),
+        last.starts_with("7 passed, 2 failed, 2 errors, 2 skipped, 1 xfailed, 1 xpassed in "),
         "{text}"
     );
 

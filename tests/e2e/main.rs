@@ -9,6 +9,7 @@ mod support;
 
 mod cancel;
 mod cli;
+mod cli_report;
 mod cli_targets;
 mod collection_errors;
 mod coordinator;

@@ -113,6 +113,16 @@ pub enum PluginMessage {
         /// The report file.
         path: String,
     },
+    /// A collector was skipped as a whole (a module calling `pytest.skip(allow_module_level=True)`).
+    #[serde(rename_all = "camelCase")]
+    CollectSkip {
+        /// The collector's node id.
+        nodeid: String,
+        /// The skip reason.
+        reason: String,
+    },
+    /// pytest recorded a warning.
+    Warning(crate::runs::Warning),
     /// A test called `os._exit`: the interpreter ends now, with every earlier line already sent.
     #[serde(rename_all = "camelCase")]
     Exiting {
@@ -161,6 +171,9 @@ pub struct PhaseReport {
     /// Captured stderr that earlier phases of this test did not send yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stderr: Option<String>,
+    /// Captured log records of this test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
     /// The failure's traceback frames, outermost first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub frames: Vec<crate::runs::Frame>,

@@ -167,6 +167,13 @@ pub struct TestResult {
     /// Output captured from the test's stderr.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stderr: Option<String>,
+    /// Log records captured while the test ran (pytest's "Captured log" sections).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+    /// Each phase's own outcome, when setup or teardown failed (then pytest reports more than the one outcome:
+    /// a passing test whose teardown fails is "1 passed, 1 error" in its summary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phases: Option<PhaseOutcomes>,
     /// Results of the test's subtests (`subtests` fixture, `unittest.TestCase.subTest`), in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subtests: Vec<SubtestResult>,
@@ -197,6 +204,8 @@ impl TestResult {
             duration_ms: 0.0,
             stdout: None,
             stderr: None,
+            log: None,
+            phases: None,
             subtests: Vec::new(),
             frames: Vec::new(),
             failure_location: None,
@@ -204,6 +213,49 @@ impl TestResult {
             actual: None,
         }
     }
+}
+
+/// The outcome of each phase of a test that ran (absent: the phase did not run).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhaseOutcomes {
+    /// Fixture setup: `passed`, `skipped` or `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<Outcome>,
+    /// The test function.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<Outcome>,
+    /// Fixture teardown: `passed` or `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teardown: Option<Outcome>,
+}
+
+/// A collector pytest skipped as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CollectionSkip {
+    /// The collector's node id (a module's path relative to `cwd`).
+    pub node_id: String,
+    /// The skip reason.
+    pub reason: String,
+}
+
+/// A warning pytest recorded (its "warnings summary").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Warning {
+    /// The warning's text.
+    pub message: String,
+    /// Its class (`DeprecationWarning`, `PytestUnknownMarkWarning`, …).
+    pub category: String,
+    /// Where it was raised, relative to `cwd` when inside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// 1-based line where it was raised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// The test (or collector) it was raised in; absent for warnings outside any (configuration, collection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_id: Option<String>,
 }
 
 /// The result of one subtest.
@@ -303,6 +355,16 @@ pub struct RunTestsResult {
     /// Files that failed to collect, one entry each (also described in `errors`).
     #[serde(default)]
     pub collection_errors: Vec<CollectionError>,
+    /// Collectors skipped as a whole (a module calling `pytest.skip(allow_module_level=True)`): no test of
+    /// theirs is collected; pytest counts each as a skip.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub collection_skips: Vec<CollectionSkip>,
+    /// Warnings pytest recorded, in order (the first thousand; `warningCount` counts them all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+    /// How many warnings pytest recorded.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub warning_count: u64,
     /// Time from start of the pytest process to the end of the run, in milliseconds.
     pub duration_ms: u64,
     /// Time spent waiting for a slot, in milliseconds.
@@ -312,6 +374,10 @@ pub struct RunTestsResult {
     /// What coverage.py measured, for a coverage run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<crate::coverage::CoverageResult>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Parameters of `cancelRun`.

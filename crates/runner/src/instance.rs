@@ -31,6 +31,8 @@ use crate::verdict::{self, Exit, Stop};
 
 /// How long, after pytest exited, its pipes and result stream may take to close.
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
+/// Warnings kept in a run's result; a suite that warns a million times still counts them all.
+const MAX_WARNINGS: usize = 1000;
 /// Lines of pytest's error output kept to explain a failure to start or a crash.
 const TAIL_LINES: usize = 30;
 
@@ -365,6 +367,9 @@ impl Instance {
             results: state.tally.into_results(),
             errors,
             collection_errors: state.collection_errors,
+            collection_skips: state.collection_skips,
+            warnings: state.warnings,
+            warning_count: state.warning_count,
             duration_ms: ms(started.elapsed()),
             queued_ms,
             resources: progress.resources(),
@@ -413,6 +418,11 @@ struct RunState {
     run_error: Option<String>,
     /// The plugin wrote coverage.py's report into the run's coverage directory.
     coverage_written: bool,
+    /// Collectors skipped as a whole.
+    collection_skips: Vec<pytestd_protocol::runs::CollectionSkip>,
+    /// The first warnings pytest recorded, and how many there were.
+    warnings: Vec<pytestd_protocol::runs::Warning>,
+    warning_count: u64,
 }
 
 impl RunState {
@@ -466,6 +476,18 @@ impl RunState {
                 self.run_error = Some(message);
             }
             PluginMessage::Coverage { .. } => self.coverage_written = true,
+            PluginMessage::CollectSkip { nodeid, reason } => {
+                self.collection_skips.push(pytestd_protocol::runs::CollectionSkip {
+                    node_id: nodeid,
+                    reason,
+                });
+            }
+            PluginMessage::Warning(warning) => {
+                self.warning_count += 1;
+                if self.warnings.len() < MAX_WARNINGS {
+                    self.warnings.push(warning);
+                }
+            }
             PluginMessage::SessionFinish { exit_status } => self.session_exit = Some(exit_status),
             PluginMessage::Exiting { code } => self.exiting = Some(code),
         }
@@ -572,6 +594,9 @@ fn empty_result(run_id: &str, status: RunStatus, queued_ms: u64, errors: Vec<Str
         results: Default::default(),
         errors,
         collection_errors: Vec::new(),
+        collection_skips: Vec::new(),
+        warnings: Vec::new(),
+        warning_count: 0,
         duration_ms: 0,
         queued_ms,
         resources: Resources::default(),

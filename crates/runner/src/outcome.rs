@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use pytestd_protocol::plugin::PhaseReport;
-use pytestd_protocol::runs::{Location, Outcome, SubtestResult, Summary, TestResult, When};
+use pytestd_protocol::runs::{Location, Outcome, PhaseOutcomes, SubtestResult, Summary, TestResult, When};
 
 /// Results of one run so far, and the tests still in progress.
 #[derive(Debug, Default)]
@@ -30,6 +30,13 @@ impl Tally {
         if !ends_test {
             self.running.insert(test_id, result);
             return None;
+        }
+        // Each phase's outcome matters only where pytest counts more than one: a failed setup, or a teardown
+        // that did not simply pass (an error, or an xfail's teardown failure, which pytest counts as xfailed).
+        let counts_twice =
+            |p: PhaseOutcomes| p.setup == Some(Outcome::Error) || p.teardown.is_some_and(|t| t != Outcome::Passed);
+        if !result.phases.is_some_and(counts_twice) {
+            result.phases = None;
         }
         Some(self.record(result))
     }
@@ -137,6 +144,14 @@ fn merge(result: &mut TestResult, mut report: PhaseReport) {
     result.duration_ms += report.duration * 1000.0;
     append(&mut result.stdout, report.stdout);
     append(&mut result.stderr, report.stderr);
+    append(&mut result.log, report.log);
+    let phases = result.phases.get_or_insert_with(PhaseOutcomes::default);
+    match when {
+        Some(When::Setup) => phases.setup = Some(outcome),
+        Some(When::Call) => phases.call = Some(outcome),
+        Some(When::Teardown) => phases.teardown = Some(outcome),
+        None => {}
+    }
     if severity(outcome) > severity(result.outcome) {
         result.outcome = outcome;
         result.when = when;
@@ -196,6 +211,7 @@ mod tests {
             duration: 0.001,
             stdout: None,
             stderr: None,
+            log: None,
             subtest: None,
             frames: Vec::new(),
             failure_location: None,

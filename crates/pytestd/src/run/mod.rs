@@ -406,10 +406,11 @@ async fn run_with(
         }
         Sink::Human(_) => {
             let mut text = summary::render(result, &cwd, wall, style, verbosity == Verbosity::Quiet);
+            text.push_str(&summary::warnings(result, style, verbosity == Verbosity::Quiet));
             if let Some(coverage) = &result.coverage {
                 text.push_str(&coverage_table::render(coverage, style));
             }
-            text.push_str(&summary::final_line(&result.summary, wall, style));
+            text.push_str(&summary::final_line(&summary::Counts::of(result), wall, style));
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{text}");
             let _ = out.flush();

@@ -11,9 +11,6 @@ use pytestd_runner::RunEvent;
 use super::style::{label, Style};
 use super::summary::format_ms;
 
-/// How many lines of a traceback a failure shows (all of them with `-v`).
-const TRACEBACK_TAIL: usize = 15;
-
 /// How much to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Verbosity {
@@ -49,14 +46,8 @@ impl Progress {
     /// Shows one event.
     pub(crate) fn event(&mut self, event: &RunEvent) {
         match event {
-            RunEvent::Started { pid, args } => {
-                if self.verbosity == Verbosity::Verbose {
-                    let line = self
-                        .style
-                        .dim(&format!("pytest started (pid {pid}): {}", args.join(" ")));
-                    self.line(&line);
-                }
-            }
+            // The daemon's own log line says the same ("started pytest, pid …").
+            RunEvent::Started { .. } => {}
             RunEvent::TestStarted { test_id } => {
                 if let Some(bar) = &self.bar {
                     bar.set_message(self.status(test_id));
@@ -154,39 +145,34 @@ impl Progress {
         }
     }
 
-    /// The message and the traceback's last lines under a failure's line.
+    /// What pytest's report shows for a failure, under its line: the traceback (with the assertion's diff), else
+    /// the message; then the captured stdout, stderr and log.
     fn failure(&self, result: &TestResult) {
         let mut block = String::new();
-        if let Some(message) = result.message.as_deref().filter(|m| !m.is_empty()) {
-            for line in message.lines() {
-                block.push_str(&format!("    {}\n", self.style.red(line.trim_end())));
+        match result.traceback.as_deref().filter(|tb| !tb.trim().is_empty()) {
+            Some(traceback) => {
+                for line in traceback.lines() {
+                    block.push_str(&format!("    {}\n", line.trim_end()));
+                }
+            }
+            None => {
+                for line in result.message.as_deref().unwrap_or_default().lines() {
+                    block.push_str(&format!("    {}\n", self.style.red(line.trim_end())));
+                }
             }
         }
-        let message = result.message.as_deref().unwrap_or_default().trim();
-        if let Some(traceback) = result.traceback.as_deref().filter(|tb| tb.trim() != message) {
-            let lines: Vec<&str> = traceback.lines().collect();
-            let keep = if self.verbosity == Verbosity::Verbose {
-                lines.len()
-            } else {
-                TRACEBACK_TAIL
-            };
-            if lines.len() > keep {
+        for (name, captured) in [
+            ("stdout", &result.stdout),
+            ("stderr", &result.stderr),
+            ("log", &result.log),
+        ] {
+            if let Some(captured) = captured.as_deref().filter(|text| !text.trim().is_empty()) {
                 block.push_str(&format!(
                     "    {}\n",
-                    self.style.dim(&format!("… {} lines above", lines.len() - keep))
+                    self.style.dim(&format!("--- Captured {name} ---"))
                 ));
-            }
-            for line in &lines[lines.len().saturating_sub(keep)..] {
-                block.push_str(&format!("    {}\n", line.trim_end()));
-            }
-        }
-        if self.verbosity == Verbosity::Verbose {
-            for (name, out) in [("stdout", &result.stdout), ("stderr", &result.stderr)] {
-                if let Some(out) = out.as_deref().filter(|out| !out.is_empty()) {
-                    block.push_str(&format!("    {}\n", self.style.dim(&format!("captured {name}:"))));
-                    for line in out.lines() {
-                        block.push_str(&format!("    {line}\n"));
-                    }
+                for line in captured.lines() {
+                    block.push_str(&format!("    {line}\n"));
                 }
             }
         }

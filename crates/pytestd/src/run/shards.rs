@@ -62,6 +62,9 @@ pub(crate) fn merge(mut shards: Vec<RunTestsResult>) -> Option<RunTestsResult> {
         results: Default::default(),
         errors: Vec::new(),
         collection_errors: Vec::new(),
+        collection_skips: Vec::new(),
+        warnings: Vec::new(),
+        warning_count: 0,
         duration_ms: shards.iter().map(|s| s.duration_ms).max().unwrap_or(0),
         queued_ms: shards.iter().map(|s| s.queued_ms).min().unwrap_or(0),
         resources: Resources::default(),
@@ -83,6 +86,9 @@ pub(crate) fn merge(mut shards: Vec<RunTestsResult>) -> Option<RunTestsResult> {
         merged.results.extend(shard.results);
         merged.errors.extend(shard.errors);
         merged.collection_errors.extend(shard.collection_errors);
+        merged.collection_skips.extend(shard.collection_skips);
+        merged.warnings.extend(shard.warnings);
+        merged.warning_count += shard.warning_count;
     }
     Some(merged)
 }
@@ -124,6 +130,9 @@ mod tests {
             results: Default::default(),
             errors: Vec::new(),
             collection_errors: Vec::new(),
+            collection_skips: Vec::new(),
+            warnings: Vec::new(),
+            warning_count: 0,
             duration_ms: 10,
             queued_ms: 0,
             resources: Resources::default(),

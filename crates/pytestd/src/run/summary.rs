@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use pytestd_protocol::runs::{Outcome, RunStatus, RunTestsResult, Summary, TestResult};
+use pytestd_protocol::runs::{Outcome, RunStatus, RunTestsResult, TestResult};
 
 use super::style::Style;
 
@@ -56,24 +56,99 @@ fn error_code(result: &RunTestsResult) -> u8 {
     }
 }
 
-/// The last line: `8 passed, 1 failed, 1 skipped in 0.31s` (`no tests ran in …` when nothing did).
-pub(crate) fn final_line(summary: &Summary, wall: Duration, style: Style) -> String {
+/// What pytest's own last line counts: one outcome per test phase that has one (a passing test whose teardown
+/// fails is "1 passed, 1 error"), each file that failed to collect as an error, and the warnings.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub(crate) passed: u64,
+    pub(crate) failed: u64,
+    pub(crate) errors: u64,
+    pub(crate) skipped: u64,
+    pub(crate) xfailed: u64,
+    pub(crate) xpassed: u64,
+    pub(crate) warnings: u64,
+    /// Subtests that passed; the others count under their outcome, as pytest counts them.
+    pub(crate) subtests_passed: u64,
+}
+
+impl Counts {
+    /// pytest's counts for a run's result.
+    pub(crate) fn of(result: &RunTestsResult) -> Self {
+        let mut counts = Self {
+            errors: result.collection_errors.len() as u64,
+            skipped: result.collection_skips.len() as u64,
+            warnings: result.warning_count,
+            ..Self::default()
+        };
+        for test in result.results.values() {
+            for subtest in &test.subtests {
+                match subtest.outcome {
+                    Outcome::Passed => counts.subtests_passed += 1,
+                    other => counts.add(other),
+                }
+            }
+            match test.phases {
+                None => counts.add(test.outcome),
+                Some(phases) => {
+                    if let Some(setup) = phases.setup.filter(|o| *o != Outcome::Passed) {
+                        counts.add(setup);
+                    } else {
+                        // A passing call sends no report of its own; it ran if setup passed.
+                        counts.add(phases.call.unwrap_or(Outcome::Passed));
+                    }
+                    if let Some(teardown) = phases.teardown.filter(|o| *o != Outcome::Passed) {
+                        counts.add(teardown);
+                    }
+                }
+            }
+        }
+        counts
+    }
+
+    fn add(&mut self, outcome: Outcome) {
+        *match outcome {
+            Outcome::Passed => &mut self.passed,
+            Outcome::Failed => &mut self.failed,
+            Outcome::Error => &mut self.errors,
+            Outcome::Skipped => &mut self.skipped,
+            Outcome::Xfailed => &mut self.xfailed,
+            Outcome::Xpassed => &mut self.xpassed,
+        } += 1;
+    }
+}
+
+/// The last line: `8 passed, 1 failed, 1 skipped, 2 warnings in 0.31s` (`no tests ran in …` when nothing did),
+/// counted as pytest counts.
+pub(crate) fn final_line(counts: &Counts, wall: Duration, style: Style) -> String {
+    let plural = |n: u64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
     let parts = [
-        (summary.passed, "passed", Outcome::Passed),
-        (summary.failed, "failed", Outcome::Failed),
+        (counts.passed, "passed", Some(Outcome::Passed)),
+        (counts.failed, "failed", Some(Outcome::Failed)),
         (
-            summary.errors,
-            if summary.errors == 1 { "error" } else { "errors" },
-            Outcome::Error,
+            counts.errors,
+            plural(counts.errors, "error", "errors"),
+            Some(Outcome::Error),
         ),
-        (summary.skipped, "skipped", Outcome::Skipped),
-        (summary.xfailed, "xfailed", Outcome::Xfailed),
-        (summary.xpassed, "xpassed", Outcome::Xpassed),
+        (counts.skipped, "skipped", Some(Outcome::Skipped)),
+        (counts.xfailed, "xfailed", Some(Outcome::Xfailed)),
+        (counts.xpassed, "xpassed", Some(Outcome::Xpassed)),
+        (counts.warnings, plural(counts.warnings, "warning", "warnings"), None),
+        (
+            counts.subtests_passed,
+            plural(counts.subtests_passed, "subtest passed", "subtests passed"),
+            Some(Outcome::Passed),
+        ),
     ];
     let counts: Vec<String> = parts
         .iter()
         .filter(|(n, _, _)| *n > 0)
-        .map(|&(n, word, outcome)| style.outcome(outcome, &format!("{n} {word}")))
+        .map(|&(n, word, outcome)| {
+            let text = format!("{n} {word}");
+            match outcome {
+                Some(outcome) => style.outcome(outcome, &text),
+                None => style.yellow(&text),
+            }
+        })
         .collect();
     let counts = if counts.is_empty() {
         "no tests ran".to_owned()
@@ -81,6 +156,56 @@ pub(crate) fn final_line(summary: &Summary, wall: Duration, style: Style) -> Str
         counts.join(", ")
     };
     format!("{counts} in {:.2}s", wall.as_secs_f64())
+}
+
+/// pytest's "warnings summary": each place with its warnings; only the count under `-q`.
+pub(crate) fn warnings(result: &RunTestsResult, style: Style, quiet: bool) -> String {
+    let mut out = String::new();
+    if result.warning_count == 0 || quiet {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        style.yellow(&format!("warnings summary ({}):", result.warning_count))
+    );
+    let mut by_place: Vec<(String, Vec<String>)> = Vec::new();
+    for warning in &result.warnings {
+        let place = warning
+            .node_id
+            .clone()
+            .unwrap_or_else(|| match (&warning.path, warning.line) {
+                (Some(path), Some(line)) => format!("{path}:{line}"),
+                (Some(path), None) => path.clone(),
+                _ => "(no location)".to_owned(),
+            });
+        let origin = match (&warning.path, warning.line) {
+            (Some(path), Some(line)) => format!("{path}:{line}: "),
+            _ => String::new(),
+        };
+        let text = format!("{origin}{}: {}", warning.category, warning.message);
+        match by_place.iter_mut().find(|(p, _)| *p == place) {
+            Some((_, texts)) => {
+                if !texts.contains(&text) {
+                    texts.push(text);
+                }
+            }
+            None => by_place.push((place, vec![text])),
+        }
+    }
+    for (place, texts) in by_place {
+        let _ = writeln!(out, "  {place}");
+        for text in texts {
+            for line in text.lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
+    let shown = result.warnings.len() as u64;
+    if result.warning_count > shown {
+        let _ = writeln!(out, "  … and {} more", result.warning_count - shown);
+    }
+    out
 }
 
 /// The summary block, before the final line.
@@ -178,25 +303,71 @@ pub(crate) fn shell_quote(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use pytestd_protocol::runs::PhaseOutcomes;
+
     use super::*;
 
     #[test]
     fn the_final_line_counts_like_pytest() {
-        let summary = Summary {
-            total: 10,
+        let counts = Counts {
             passed: 8,
             failed: 1,
             skipped: 1,
-            ..Summary::default()
+            warnings: 1,
+            ..Counts::default()
         };
         let style = Style { color: false };
         assert_eq!(
-            final_line(&summary, Duration::from_millis(310), style),
-            "8 passed, 1 failed, 1 skipped in 0.31s"
+            final_line(&counts, Duration::from_millis(310), style),
+            "8 passed, 1 failed, 1 skipped, 1 warning in 0.31s"
         );
         assert_eq!(
-            final_line(&Summary::default(), Duration::from_millis(20), style),
+            final_line(&Counts::default(), Duration::from_millis(20), style),
             "no tests ran in 0.02s"
+        );
+    }
+
+    #[test]
+    fn a_failed_fixture_is_one_more_error_beside_the_tests_own_outcome() {
+        let mut result: RunTestsResult = serde_json::from_value(serde_json::json!({
+            "runId": "r", "status": "failed", "exitCode": 1, "summary": {"total": 0, "passed": 0, "failed": 0,
+            "skipped": 0, "errors": 0, "xfailed": 0, "xpassed": 0}, "results": {}, "errors": [],
+            "collectionErrors": [{"nodeId": "b.py", "path": "b.py", "message": "E", "traceback": "E"}],
+            "durationMs": 1, "queuedMs": 0, "resources": {"peakRssBytes": 0, "cpuMs": 0}, "warningCount": 3
+        }))
+        .unwrap();
+        let mut add = |id: &str, outcome: Outcome, phases: Option<PhaseOutcomes>| {
+            let mut test = TestResult::new(id, outcome);
+            test.phases = phases;
+            result.results.insert(id.to_owned(), test);
+        };
+        add("a", Outcome::Passed, None);
+        let teardown = PhaseOutcomes {
+            teardown: Some(Outcome::Error),
+            ..PhaseOutcomes::default()
+        };
+        add("b", Outcome::Error, Some(teardown));
+        let failed_then_teardown = PhaseOutcomes {
+            call: Some(Outcome::Failed),
+            ..teardown
+        };
+        add("c", Outcome::Failed, Some(failed_then_teardown));
+        let setup = PhaseOutcomes {
+            setup: Some(Outcome::Error),
+            ..PhaseOutcomes::default()
+        };
+        add("d", Outcome::Error, Some(setup));
+        let counts = Counts::of(&result);
+        assert_eq!(
+            counts,
+            Counts {
+                passed: 2,
+                failed: 1,
+                errors: 4,
+                warnings: 3,
+                ..Counts::default()
+            },
+            "b passed then errored, c failed then errored, d errored in setup, b.py did not collect"
         );
     }
 

@@ -12,6 +12,7 @@ at session end everything is sent.
 """
 
 import collections
+import io
 import json
 import json.encoder
 import os
@@ -346,6 +347,9 @@ def pytest_collectreport(report):
         msg = {"type": "collectError", "nodeid": report.nodeid, "longrepr": _bounded(str(report.longrepr))}
         msg.update(_collect_details.pop(report.nodeid, None) or {})
         _channel.send(msg)
+    elif report.skipped:
+        # A module skipped as a whole (pytest.skip(allow_module_level=True)): pytest counts it as a skip.
+        _channel.send({"type": "collectSkip", "nodeid": report.nodeid, "reason": _bounded(_message(report) or "")})
     elif _stream_early and _tree_sender is not None:
         # A collector is done (pytest reports it after its items): what it collected goes out now, so large trees
         # show up while pytest still works.
@@ -586,6 +590,21 @@ def _bounded_middle(text):
     return text
 
 
+def _longrepr_text(report):
+    """pytest's failure text as its terminal shows it. ``report.longreprtext`` strips the whole text, and with it
+    the indentation of the first source line."""
+    try:
+        from _pytest._io import TerminalWriter
+
+        out = io.StringIO()
+        writer = TerminalWriter(out)
+        writer.hasmarkup = False
+        report.toterminal(writer)
+        return out.getvalue().strip("\n").rstrip()
+    except Exception:  # noqa: BLE001 - pytest's internals moved: its own text, first indentation lost
+        return report.longreprtext
+
+
 def _captured(report, prefix):
     return _bounded("".join(content for title, content in report.sections if title.startswith(prefix)))
 
@@ -634,10 +653,13 @@ def pytest_runtest_logreport(report):
     if message:
         msg["message"] = message
     if report.failed:
-        msg["longrepr"] = _bounded_middle(report.longreprtext)
+        msg["longrepr"] = _bounded_middle(_longrepr_text(report))
     if report.when == "teardown" and report.sections:
         stdout = _captured(report, "Captured stdout")
         stderr = _captured(report, "Captured stderr")
+        log = _captured(report, "Captured log")
+        if log:
+            msg["log"] = log
         if stdout:
             msg["stdout"] = stdout
         if stderr:
@@ -647,6 +669,26 @@ def pytest_runtest_logreport(report):
         _pending = msg
     else:
         channel.send(msg)
+
+
+def pytest_warning_recorded(warning_message, when, nodeid, location):
+    # Warnings are few (pytest's summary lists them), so each goes out as its own line.
+    if _channel is None:
+        return
+    _send_pending()
+    msg = {"type": "warning", "message": _bounded(str(warning_message.message)),
+           "category": getattr(warning_message.category, "__name__", str(warning_message.category))}
+    if warning_message.filename:
+        path = os.path.abspath(warning_message.filename)
+        root = os.getcwd()  # pytest runs in its rootdir
+        if path.startswith(root + os.sep):
+            path = os.path.relpath(path, root)
+        msg["path"] = path.replace(os.sep, "/")
+        if warning_message.lineno:
+            msg["line"] = int(warning_message.lineno)
+    if nodeid:
+        msg["nodeId"] = nodeid
+    _channel.send(msg)
 
 
 @pytest.hookimpl(trylast=True)
