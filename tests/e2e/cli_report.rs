@@ -112,3 +112,60 @@ fn a_failure_shows_its_traceback_captured_output_and_log_and_warnings_are_summar
         "{quiet_text}"
     );
 }
+
+/// Reads a JUnit file into what must be equal: the suite's counts, then per testcase in order its classname, name
+/// and children (tag, type, and the message's first line for failures and errors). Times must be numbers.
+const JUNIT_SHAPE: &str = r#"
+import json, sys, xml.etree.ElementTree as ET
+suite = ET.parse(sys.argv[1]).getroot().find("testsuite")
+cases = []
+for case in suite.findall("testcase"):
+    float(case.get("time"))
+    children = [[c.tag, c.get("type"), (c.get("message") or "").split("\n")[0] if c.tag != "skipped" else ""]
+                for c in case]
+    cases.append([case.get("classname"), case.get("name"), children])
+print(json.dumps([{k: suite.get(k) for k in ("errors", "failures", "skipped", "tests")}, cases]))
+"#;
+
+fn junit_shape(file: &std::path::Path) -> serde_json::Value {
+    let output = Command::new(test_python())
+        .args(["-c", JUNIT_SHAPE])
+        .arg(file)
+        .output()
+        .expect("read JUnit");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("the shape is JSON")
+}
+
+#[test]
+fn the_junit_file_has_the_structure_of_pytests_own() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let continued = ["--continue-on-collection-errors"];
+    for (name, args) in [
+        ("report", &[][..]),
+        ("fidelity/outcomes", &[][..]),
+        ("fidelity/subtests", &[][..]),
+        ("fidelity/collect_errors", &continued[..]),
+    ] {
+        let project = fixture(name);
+        let theirs = out.path().join("pytest.xml");
+        let ours = out.path().join("pytestd.xml");
+        let pytest = Command::new(test_python())
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "--junit-xml"])
+            .arg(&theirs)
+            .args(args)
+            .current_dir(&project)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .output()
+            .expect("run pytest");
+        assert!(theirs.is_file(), "{name}: pytest wrote no JUnit file: {pytest:?}");
+        let run = cli_in(
+            std::path::Path::new(&project),
+            &["run", "-q", "--junit-xml", ours.to_str().unwrap()],
+            cache.path(),
+        );
+        assert!(ours.is_file(), "{name}: {}", describe(&run));
+        assert_eq!(junit_shape(&ours), junit_shape(&theirs), "{name}");
+    }
+}

@@ -329,10 +329,17 @@ async fn run_with(
         .collect();
     drop(events_tx);
     let mut interrupted = false;
+    // The order tests finished in, for the JUnit file (pytest writes testcases in run order).
+    let mut finished_order = Vec::new();
     loop {
         tokio::select! {
             event = events.recv() => match event {
-                Some((job, event)) => sink.event(job, &event),
+                Some((job, event)) => {
+                    if let RunEvent::TestResult(test) = &event {
+                        finished_order.push(test.test_id.clone());
+                    }
+                    sink.event(job, &event);
+                }
                 None => break,
             },
             _ = sigint.recv() => {
@@ -393,7 +400,7 @@ async fn run_with(
         code = code.max(exit::INTERNAL_ERROR);
     }
     if let Some(path) = &args.junit_xml {
-        if let Err(err) = junit::write(path, result, wall.as_secs_f64()) {
+        if let Err(err) = junit::write(path, result, &finished_order, wall.as_secs_f64(), &args.pytest_args) {
             eprintln!("pytestd: cannot write {}: {err}", path.display());
             code = code.max(exit::INTERNAL_ERROR);
         }

@@ -654,6 +654,10 @@ def pytest_runtest_logreport(report):
         msg["message"] = message
     if report.failed:
         msg["longrepr"] = _bounded_middle(_longrepr_text(report))
+    elif report.skipped and "wasxfail" not in attrs and isinstance(report.longrepr, tuple):
+        # Where the skip happened, as pytest's -rs and JUnit report show it: `test_a.py:12: reason`.
+        path, lineno, reason = report.longrepr
+        msg["longrepr"] = _bounded("%s:%s: %s" % (path, lineno, reason[9:] if reason.startswith("Skipped: ") else reason))
     if report.when == "teardown" and report.sections:
         stdout = _captured(report, "Captured stdout")
         stderr = _captured(report, "Captured stderr")

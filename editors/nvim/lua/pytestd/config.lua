@@ -11,8 +11,13 @@ M.defaults = {
   max_parallel = nil,
   pytest_args = nil,
   env = nil,
-  -- Files or directories that mark a project root, looked for upwards from the buffer.
-  root_markers = { "pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini", ".git" },
+  -- Files or directories that mark a project root, looked for upwards from the buffer. pyproject.toml,
+  -- tox.ini and setup.cfg count first only with a pytest section, as in pytest's rootdir rules (paths.lua).
+  root_markers = {
+    "pytest.ini", ".pytest.ini", "pytest.toml", ".pytest.toml", "pyproject.toml", "tox.ini", "setup.cfg", ".git",
+  },
+  -- Write a modified buffer before running it (pytest reads the file: unsaved edits would misplace results).
+  save_before_run = true,
   -- Use the Treesitter python parser for the nearest test when it is installed.
   treesitter = true,
   signs = {

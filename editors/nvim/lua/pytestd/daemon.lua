@@ -16,27 +16,37 @@ Daemon.__index = Daemon
 local function default_python(root)
   for _, candidate in ipairs({ root .. "/.venv/bin/python", root .. "/venv/bin/python" }) do
     if vim.fn.executable(candidate) == 1 then
-      return candidate
+      return candidate, "the project's virtualenv"
     end
   end
   local venv = vim.env.VIRTUAL_ENV
   if venv and venv ~= "" and vim.fn.executable(venv .. "/bin/python") == 1 then
-    return venv .. "/bin/python"
+    return venv .. "/bin/python", "$VIRTUAL_ENV"
   end
   return nil
+end
+
+--- The interpreter runs of `root` use, and where that choice comes from; nil when the daemon picks
+--- (python3 from PATH).
+function M.python_for(root)
+  local python = config.get().python
+  if type(python) == "function" then
+    python = python(root)
+    if python then
+      return python, "the python option (a function)"
+    end
+  elseif python then
+    return python, "the python option"
+  end
+  return default_python(root)
 end
 
 --- Only the keys that are set: the daemon refuses unknown keys and wrong types, and an empty Lua table would
 --- go out as a JSON array.
 local function initialization_options(root)
   local opts = config.get()
-  local python = opts.python
-  if type(python) == "function" then
-    python = python(root)
-  end
-  python = python or default_python(root)
   local init = vim.empty_dict()
-  init.python = python
+  init.python = (M.python_for(root))
   init.maxParallel = opts.max_parallel
   if opts.pytest_args and #opts.pytest_args > 0 then
     init.pytestArgs = opts.pytest_args

@@ -25,13 +25,35 @@ function M.check()
   else
     health.error("daemon not found: " .. cmd .. " (set cmd in require('pytestd').setup{})")
   end
-  local root = paths.current_root(0)
-  health.info("project root: " .. root)
-  local python = config.get().python
-  if type(python) == "function" then
-    python = python(root)
+  -- :checkhealth shows its report in a buffer of its own: the file being edited is the alternate one.
+  local from = nil
+  for _, b in ipairs({ vim.fn.bufnr("#"), vim.api.nvim_get_current_buf() }) do
+    if not from and b > 0 and vim.api.nvim_buf_is_valid(b) and vim.bo[b].buftype == ""
+      and vim.api.nvim_buf_get_name(b) ~= "" then
+      from = b
+    end
   end
-  health.info("python: " .. (python or "the project's .venv, $VIRTUAL_ENV, else python3 from PATH"))
+  local root = from and paths.find_root(vim.api.nvim_buf_get_name(from))
+  if root then
+    local shown = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(from), ":~:.")
+    health.info("project root: " .. root .. " (of " .. shown .. ")")
+  else
+    root = paths.current_root(from or 0)
+    health.info("project root: " .. root .. " (of the working directory)")
+  end
+  local python, source = require("pytestd.daemon").python_for(root)
+  if python and vim.fn.executable(python) == 1 then
+    health.ok("python: " .. python .. " (" .. source .. ")")
+  elseif python then
+    health.error("python not executable: " .. python .. " (" .. source .. ")")
+  else
+    local fallback = vim.fn.exepath("python3")
+    if fallback ~= "" then
+      health.info("python: " .. fallback .. " (python3 from PATH: no .venv, venv or $VIRTUAL_ENV)")
+    else
+      health.warn("python: none (no .venv, venv or $VIRTUAL_ENV, and no python3 on PATH)")
+    end
+  end
   if compat.has_python_parser() then
     health.ok("Treesitter python parser found: nearest test uses it")
   else

@@ -24,9 +24,17 @@ function M.append(text)
     first = first + 1
   end
   if buffer_valid() then
+    local before = vim.api.nvim_buf_line_count(bufnr)
     compat.buf_set_option(bufnr, "modifiable", true)
     vim.api.nvim_buf_set_lines(bufnr, -1, -1, false, new)
     compat.buf_set_option(bufnr, "modifiable", false)
+    -- Follow like `tail -f` in windows whose cursor sits on the last line; one scrolled up stays put.
+    local count = vim.api.nvim_buf_line_count(bufnr)
+    for _, win in ipairs(vim.fn.win_findbuf(bufnr)) do
+      if vim.api.nvim_win_get_cursor(win)[1] >= before then
+        vim.api.nvim_win_set_cursor(win, { count, 0 })
+      end
+    end
   end
 end
 
@@ -38,7 +46,8 @@ function M.lines()
   return out
 end
 
---- Opens the log in a scratch buffer (reused) in the current window.
+--- Opens the log in a scratch buffer (reused) in a split below, or goes to the window already showing it;
+--- the cursor goes to the end, and follows new lines while it stays there.
 function M.open()
   if not buffer_valid() then
     bufnr = vim.api.nvim_create_buf(false, true)
@@ -49,7 +58,19 @@ function M.open()
   compat.buf_set_option(bufnr, "modifiable", true)
   vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, M.lines())
   compat.buf_set_option(bufnr, "modifiable", false)
-  vim.api.nvim_set_current_buf(bufnr)
+  local shown = vim.fn.win_findbuf(bufnr)
+  local here = nil
+  for _, win in ipairs(shown) do
+    if vim.api.nvim_win_get_tabpage(win) == vim.api.nvim_get_current_tabpage() then
+      here = win
+    end
+  end
+  if here then
+    vim.api.nvim_set_current_win(here)
+  else
+    vim.cmd("botright split")
+    vim.api.nvim_win_set_buf(0, bufnr)
+  end
   local count = vim.api.nvim_buf_line_count(bufnr)
   vim.api.nvim_win_set_cursor(0, { count, 0 })
   return bufnr

@@ -17,13 +17,43 @@ function M.normalize(path)
   return path
 end
 
-local function nearest_with(dir, markers)
+-- The section that makes a shared configuration file pytest's (pytest's rootdir rules); other names (pytest.ini,
+-- .pytest.ini, pytest.toml) count by existing.
+local sections = {
+  ["pyproject.toml"] = { "^%s*%[tool%.pytest%.ini_options%]", "^%s*%[tool%.pytest%]" },
+  ["tox.ini"] = { "^%s*%[pytest%]" },
+  ["setup.cfg"] = { "^%s*%[tool:pytest%]" },
+}
+
+local function has_section(file, patterns)
+  local ok, lines = pcall(vim.fn.readfile, file)
+  if not ok then
+    return false
+  end
+  for _, line in ipairs(lines) do
+    for _, pattern in ipairs(patterns) do
+      if line:match(pattern) then
+        return true
+      end
+    end
+  end
+  return false
+end
+
+local function configures_pytest(dir, marker)
+  local path = dir .. "/" .. marker
+  if not exists(path) then
+    return false
+  end
+  local patterns = sections[marker]
+  return patterns == nil or has_section(path, patterns)
+end
+
+local function nearest_where(dir, accept)
   local d = dir
   while true do
-    for _, marker in ipairs(markers) do
-      if exists(d .. "/" .. marker) then
-        return d
-      end
+    if accept(d) then
+      return d
     end
     local parent = vim.fn.fnamemodify(d, ":h")
     if parent == d then
@@ -33,8 +63,11 @@ local function nearest_with(dir, markers)
   end
 end
 
---- The nearest directory at or above `path` holding a pytest configuration file (as pytest finds its rootdir),
---- else the nearest holding `.git`: a repository's .git must not win over a sub-project's pytest.ini.
+--- The project root of `path`, as pytest finds its rootdir: the nearest directory at or above it with a
+--- pytest configuration (pytest.ini; pyproject.toml with [tool.pytest.ini_options] or [tool.pytest]; tox.ini
+--- with [pytest]; setup.cfg with [tool:pytest]), else the nearest with `.git` (a repository's .git must not win
+--- over a sub-project's pytest.ini), else the nearest with one of the configuration files even without a
+--- pytest section (pytest's own last resort). nil when there is none of them.
 function M.find_root(path, markers)
   markers = markers or config.get().root_markers
   path = M.normalize(path)
@@ -43,13 +76,30 @@ function M.find_root(path, markers)
   for _, marker in ipairs(markers) do
     table.insert(marker == ".git" and vcs or configs, marker)
   end
-  return nearest_with(dir, configs) or (#vcs > 0 and nearest_with(dir, vcs)) or nil
+  local function any(list, test)
+    return function(d)
+      for _, marker in ipairs(list) do
+        if test(d, marker) then
+          return true
+        end
+      end
+      return false
+    end
+  end
+  local function present(d, marker)
+    return exists(d .. "/" .. marker)
+  end
+  return nearest_where(dir, any(configs, configures_pytest))
+    or (#vcs > 0 and nearest_where(dir, any(vcs, present)))
+    or nearest_where(dir, any(configs, present))
+    or nil
 end
 
---- Root for the current buffer, else for the working directory.
+--- Root for the buffer when it shows a file inside a project, else for the working directory.
 function M.current_root(bufnr)
-  local name = vim.api.nvim_buf_get_name(bufnr or 0)
-  if name ~= "" then
+  bufnr = bufnr or 0
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  if name ~= "" and vim.bo[bufnr].buftype == "" then
     local root = M.find_root(name)
     if root then
       return root

@@ -24,7 +24,9 @@ local counter = 0
 
 local function new_run_id()
   counter = counter + 1
-  return string.format("nvim-%08x-%d-%d", math.floor(compat.uv.hrtime() / 1000) % 0x100000000, vim.fn.getpid(), counter)
+  -- The daemon's log shows the first 8 characters of a run id: they must differ from run to run.
+  local stamp = (math.floor(compat.uv.hrtime() / 1000) + counter * 0x9E3779B1) % 0x100000000
+  return string.format("%08x-nvim-%d-%d", stamp, vim.fn.getpid(), counter)
 end
 
 --- Adds fn(event, run, data) called on every run event ("started", "result", "finished", …).
@@ -139,6 +141,10 @@ local function finish(run, err, result)
     for id in pairs(run.running) do
       mark(run, state.test_abandoned(root, run.id, id))
     end
+    mark(run, require("pytestd.stale").forget_unreported(run, function(other_id)
+      local other = M.by_id[other_id]
+      return other ~= nil and other.started_at > run.started_at
+    end))
     M.last_finished[root] = run
     render.flush()
   end
@@ -160,6 +166,7 @@ function M.start(spec)
     kind = spec.kind,
     label = spec.label or spec.kind,
     test_ids = spec.test_ids,
+    args_requested = spec.args,
     state = "pending",
     status = nil,
     results = {},
@@ -246,12 +253,12 @@ function M.cancel(run, callback)
   d:request("cancelRun", { runId = run.id }, callback)
 end
 
---- Ids that failed (failed or error) in `run`, in the order they were reported.
+--- Ids that failed (failed or error, or with a failing subtest) in `run`, in the order they were reported.
 function M.failed_ids(run)
   local ids = {}
   for _, id in ipairs(run.order) do
     local r = run.results[id]
-    if r and status.is_failure(r.outcome) then
+    if r and status.is_failure(status.of(r)) then
       ids[#ids + 1] = id
     end
   end

@@ -1,6 +1,8 @@
 -- What the editor shows per project root: each test's latest status (from whichever run reported it last) and
 -- each file's collection error, indexed by file so drawing a buffer touches only its own tests.
+local failures = require("pytestd.failures")
 local paths = require("pytestd.paths")
+local status = require("pytestd.status")
 
 local M = {}
 
@@ -29,23 +31,19 @@ local function index(map, file, id, on)
   end
 end
 
--- Where a failure is shown: the daemon's failureLocation (innermost frame inside the project), else the
--- test's own definition line.
-local function failure_location(result)
-  local loc = result.failureLocation or result.location
-  if loc and loc.path and loc.line then
-    return loc
-  end
-  return { path = paths.id_file(result.testId), line = 1 }
-end
-
---- Files whose drawing changes with test `id`'s entry (its own file and where its failure is shown).
+--- Files whose drawing changes with test `id`'s entry (its own file and where its failures are shown).
 local function files_of(entry, id)
   local files = { paths.id_file(id) }
-  if entry and entry.result and entry.failure then
-    files[#files + 1] = entry.failure.path
+  for _, f in ipairs(entry and entry.failures or {}) do
+    files[#files + 1] = f.path
   end
   return files
+end
+
+local function unindex_failures(s, entry, id)
+  for _, f in ipairs(entry and entry.failures or {}) do
+    index(s.failures_by_file, f.path, id, false)
+  end
 end
 
 --- Marks `id` running in `run_id`. Returns the files to redraw.
@@ -53,9 +51,7 @@ function M.test_started(root, run_id, id)
   local s = root_state(root)
   local old = s.tests[id]
   local files = files_of(old, id)
-  if old and old.failure then
-    index(s.failures_by_file, old.failure.path, id, false)
-  end
+  unindex_failures(s, old, id)
   s.tests[id] = { outcome = "running", run_id = run_id, line = old and old.line }
   index(s.by_file, paths.id_file(id), id, true)
   return files
@@ -67,28 +63,53 @@ function M.test_result(root, run_id, result)
   local id = result.testId
   local old = s.tests[id]
   local files = files_of(old, id)
-  if old and old.failure then
-    index(s.failures_by_file, old.failure.path, id, false)
-  end
+  unindex_failures(s, old, id)
   local entry = {
-    outcome = result.outcome,
+    outcome = status.of(result),
     run_id = run_id,
     result = result,
     line = result.location and result.location.line or (old and old.line),
+    failures = failures.of(root, result),
   }
   local file = result.location and result.location.path or paths.id_file(id)
   index(s.by_file, file, id, true)
   if file ~= paths.id_file(id) then
     index(s.by_file, paths.id_file(id), id, true)
   end
-  local status = require("pytestd.status")
-  if status.is_failure(result.outcome) then
-    entry.failure = failure_location(result)
-    index(s.failures_by_file, entry.failure.path, id, true)
-    files[#files + 1] = entry.failure.path
+  for _, f in ipairs(entry.failures) do
+    index(s.failures_by_file, f.path, id, true)
+    files[#files + 1] = f.path
   end
   s.tests[id] = entry
   return files
+end
+
+--- Forgets test `id` (no longer collected). Returns the files to redraw.
+function M.forget(root, id)
+  local s = root_state(root)
+  local entry = s.tests[id]
+  if not entry then
+    return {}
+  end
+  local files = files_of(entry, id)
+  unindex_failures(s, entry, id)
+  s.tests[id] = nil
+  index(s.by_file, paths.id_file(id), id, false)
+  local file = entry.result and entry.result.location and entry.result.location.path
+  if file then
+    index(s.by_file, file, id, false)
+  end
+  return files
+end
+
+--- Ids {id, entry} of every test with a state in `root`.
+function M.all(root)
+  local s = roots[root]
+  local out = {}
+  for id, entry in pairs(s and s.tests or {}) do
+    out[#out + 1] = { id = id, entry = entry }
+  end
+  return out
 end
 
 --- A run ended without a result for `id` (cancelled while it ran): back to no status. Returns files to redraw.
@@ -161,15 +182,23 @@ function M.tests_in_file(root, file)
   end)
 end
 
---- Entries {id, entry} of failures shown in `file`.
+--- {id, entry, failure} for every failure shown in `file` (a test's own and its subtests').
 function M.failures_in_file(root, file)
   local s = roots[root]
   if not s then
     return {}
   end
-  return sorted_entries(s, s.failures_by_file[file], function(entry)
-    return entry.failure and entry.failure.path == file
-  end)
+  local out = {}
+  for _, t in ipairs(sorted_entries(s, s.failures_by_file[file], function(entry)
+    return entry.failures ~= nil
+  end)) do
+    for _, f in ipairs(t.entry.failures) do
+      if f.path == file then
+        out[#out + 1] = { id = t.id, entry = t.entry, failure = f }
+      end
+    end
+  end
+  return out
 end
 
 function M.collection_in_file(root, file)

@@ -37,6 +37,27 @@ function M.is_failure(outcome)
   return s ~= nil and s.severity ~= nil
 end
 
+--- Failing subtests of a TestResult (failed or errored), in pytest's order.
+function M.failed_subtests(result)
+  local out = {}
+  for _, sub in ipairs(result and result.subtests or {}) do
+    if M.is_failure(sub.outcome) then
+      out[#out + 1] = sub
+    end
+  end
+  return out
+end
+
+--- The outcome the editor shows for a TestResult. pytest keeps a unittest test whose subTest failed
+--- `passed` (it prints SUBFAILED and counts the subtest as failed); shown as passed it would hide the failure,
+--- so a test with a failing subtest is shown as failed.
+function M.of(result)
+  if not M.is_failure(result.outcome) and #M.failed_subtests(result) > 0 then
+    return "failed"
+  end
+  return result.outcome
+end
+
 --- The outcome shown when several tests share a line (parametrized cases): the highest rank.
 function M.worst(a, b)
   if not a then
@@ -58,6 +79,27 @@ end
 
 M.summary_order = { "passed", "failed", "errors", "skipped", "xfailed", "xpassed" }
 
+local summary_key = { passed = "passed", failed = "failed", error = "errors", skipped = "skipped",
+  xfailed = "xfailed", xpassed = "xpassed" }
+
+--- The daemon's summary counted as the editor shows the tests: a test that pytest passed but whose subtest
+--- failed counts as failed (as pytest's own summary counts the failure), and `subtests_failed` counts the
+--- failing subtests of every test.
+function M.count(summary, results)
+  local out = vim.deepcopy(summary or {})
+  out.subtests_failed = 0
+  for _, r in pairs(results or {}) do
+    out.subtests_failed = out.subtests_failed + #M.failed_subtests(r)
+    local shown = M.of(r)
+    if shown ~= r.outcome and summary_key[r.outcome] then
+      local from, to = summary_key[r.outcome], summary_key[shown]
+      out[from] = math.max(0, (out[from] or 0) - 1)
+      out[to] = (out[to] or 0) + 1
+    end
+  end
+  return out
+end
+
 --- "3 passed, 1 failed, 1 xfailed" from a runFinished/runTests summary, leaving out zero counts.
 function M.summary_text(summary)
   local parts = {}
@@ -70,7 +112,12 @@ function M.summary_text(summary)
   if #parts == 0 then
     return "no tests ran"
   end
-  return table.concat(parts, ", ")
+  local text = table.concat(parts, ", ")
+  local subs = summary.subtests_failed or 0
+  if subs > 0 then
+    text = text .. string.format(" (%d subtest%s failed)", subs, subs == 1 and "" or "s")
+  end
+  return text
 end
 
 return M

@@ -4,6 +4,7 @@ local float = require("pytestd.ui.float")
 local nearest = require("pytestd.nearest")
 local paths = require("pytestd.paths")
 local state = require("pytestd.state")
+local status = require("pytestd.status")
 
 local M = {}
 
@@ -30,37 +31,56 @@ function M.lines_for(id, entry)
   add_block(lines, "traceback", r.traceback)
   add_block(lines, "stdout", r.stdout)
   add_block(lines, "stderr", r.stderr)
-  for _, sub in ipairs(r.subtests or {}) do
-    add_block(lines, "subtest " .. (sub.description or "") .. " " .. (sub.outcome or ""), (sub.message or "") .. "\n" .. (sub.traceback or ""))
+  -- Passing subtests have nothing to show but their number; each failing one gets its message and traceback.
+  local subs = r.subtests or {}
+  if #subs > 0 then
+    local failing = status.failed_subtests(r)
+    lines[#lines + 1] = string.format("── subtests: %d passed, %d failed", #subs - #failing, #failing)
+    for _, sub in ipairs(failing) do
+      local text = sub.message or ""
+      if sub.traceback and sub.traceback ~= "" then
+        text = text .. (text ~= "" and "\n" or "") .. sub.traceback
+      end
+      add_block(lines, string.format("subtest %s %s", sub.description or "", (sub.outcome or ""):upper()), text)
+    end
   end
   return lines
 end
 
 --- The {id, entry} pairs the cursor designates: a failure's diagnostic on the cursor line first, else the
---- nearest test (and, for a parametrized test or a class, everything under it).
+--- nearest test (and, for a parametrized test or a class, everything under it). Looks in every project root
+--- that holds the buffer's file and has results (a run from a file outside any project uses its directory).
 function M.entries_at_cursor()
   local bufnr = vim.api.nvim_get_current_buf()
-  local root = paths.current_root(bufnr)
+  local name = vim.api.nvim_buf_get_name(bufnr)
   local row = vim.api.nvim_win_get_cursor(0)[1] - 1
-  local out = {}
+  local roots = {}
+  for _, root in ipairs(state.roots()) do
+    if name ~= "" and paths.relative(root, name) then
+      roots[#roots + 1] = root
+    end
+  end
+  local out, seen = {}, {}
   for _, d in ipairs(vim.diagnostic.get(bufnr, { namespace = require("pytestd.ui.render").ns, lnum = row })) do
     local id = d.user_data and d.user_data.test_id
-    local entry = id and state.get(root, id)
-    if entry then
-      out[#out + 1] = { id = id, entry = entry }
+    for _, root in ipairs(roots) do
+      local entry = id and not seen[id] and state.get(root, id)
+      if entry then
+        seen[id] = true
+        out[#out + 1] = { id = id, entry = entry }
+      end
     end
   end
   if #out > 0 then
     return out
   end
-  local id = nearest.test_id(bufnr, row, root)
-  if not id then
-    return out
-  end
-  local file = paths.id_file(id)
-  for _, t in ipairs(state.tests_in_file(root, file)) do
-    if t.id == id or t.id:sub(1, #id + 1) == id .. "[" or t.id:sub(1, #id + 2) == id .. "::" or id == file then
-      out[#out + 1] = t
+  for _, root in ipairs(roots) do
+    local id = nearest.test_id(bufnr, row, root)
+    local file = id and paths.id_file(id)
+    for _, t in ipairs(id and state.tests_in_file(root, file) or {}) do
+      if t.id == id or t.id:sub(1, #id + 1) == id .. "[" or t.id:sub(1, #id + 2) == id .. "::" or id == file then
+        out[#out + 1] = t
+      end
     end
   end
   return out

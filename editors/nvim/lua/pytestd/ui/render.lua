@@ -41,17 +41,49 @@ local function buffers_for(root, file)
   return out
 end
 
-local function message_of(id, result)
-  local msg = result.message
-  if not msg or msg == "" then
-    msg = string.format("%s%s", result.outcome, result.when and (" in " .. result.when) or "")
+-- Where each test of `file` is in the buffer now. pytest's line is the file as it was when the test ran; the
+-- buffer may have moved on since (lines added and saved, then `:e!`, or the buffer shown again). A test found
+-- among the buffer's definitions is placed there, and its failures inside its own body shift with it; one not
+-- found (inherited, generated) keeps pytest's line.
+-- Scanning a long file costs more than drawing it: the definitions are kept until the buffer changes.
+local defs_cache = {} -- bufnr -> { tick, defs = {qualified name -> def} }
+
+local function definitions(bufnr)
+  local tick = vim.api.nvim_buf_get_changedtick(bufnr)
+  local c = defs_cache[bufnr]
+  if not c or c.tick ~= tick then
+    for b in pairs(defs_cache) do
+      if not vim.api.nvim_buf_is_loaded(b) then
+        defs_cache[b] = nil
+      end
+    end
+    c = { tick = tick, defs = {} }
+    for _, def in ipairs(nearest.definitions(bufnr)) do
+      c.defs[nearest.qualified(def)] = def
+    end
+    defs_cache[bufnr] = c
   end
-  -- Parametrized cases share a line: say which one failed.
-  local case = id:match("(%[.*%])$")
-  if case then
-    msg = case .. " " .. msg
+  return c.defs
+end
+
+local function placements(bufnr, root, file)
+  local defs = nil
+  local out = {}
+  for _, t in ipairs(state.tests_in_file(root, file)) do
+    local p = { id = t.id, entry = t.entry, line = t.entry.line, shift = 0 }
+    local qualified = paths.id_file(t.id) == file and t.id:match("::(.*)$")
+    if qualified then
+      defs = defs or definitions(bufnr)
+      local def = defs[(qualified:gsub("%[.*%]$", ""))]
+      if def then
+        p.shift = p.line and (def.start + 1 - p.line) or 0
+        p.line = def.start + 1
+        p.span = def.stop - def.start
+      end
+    end
+    out[#out + 1] = p
   end
-  return msg
+  return out
 end
 
 function M.draw(bufnr, root, file)
@@ -59,26 +91,15 @@ function M.draw(bufnr, root, file)
   if not defined then
     M.define_signs()
   end
+  local placed = placements(bufnr, root, file)
+  local line_count = vim.api.nvim_buf_line_count(bufnr)
   if opts.signs.enabled then
     vim.fn.sign_unplace(M.sign_group, { buffer = bufnr })
     local lines = {}
-    local line_count = vim.api.nvim_buf_line_count(bufnr)
-    local def_lines = nil -- qualified name -> line, computed once per draw and only when needed
-    for _, t in ipairs(state.tests_in_file(root, file)) do
-      local line = t.entry.line
-      local qualified = not line and t.id:match("::(.*)$")
-      if qualified then
-        -- A running test with no earlier result: its definition's line in the buffer.
-        if not def_lines then
-          def_lines = {}
-          for _, def in ipairs(nearest.definitions(bufnr)) do
-            def_lines[nearest.qualified(def)] = def.start + 1
-          end
-        end
-        line = def_lines[(qualified:gsub("%[.*%]$", ""))]
-      end
+    for _, p in ipairs(placed) do
+      local line = p.line
       if line and line >= 1 and line <= line_count then
-        lines[line] = status.worst(lines[line], t.entry.outcome)
+        lines[line] = status.worst(lines[line], p.entry.outcome)
       end
     end
     for line, outcome in pairs(lines) do
@@ -87,18 +108,27 @@ function M.draw(bufnr, root, file)
   end
   if opts.diagnostics.enabled then
     local diags = {}
-    local line_count = vim.api.nvim_buf_line_count(bufnr)
     local function clamp(line)
       return math.max(0, math.min((line or 1) - 1, line_count - 1))
     end
+    local moved = {}
+    for _, p in ipairs(placed) do
+      moved[p.id] = p
+    end
     for _, t in ipairs(state.failures_in_file(root, file)) do
+      local line = t.failure.line
+      local p = moved[t.id]
+      -- Only a failure inside the test's body moves with it: one in a helper above it did not move.
+      if p and p.shift ~= 0 and p.span and t.entry.line and line >= t.entry.line and line <= t.entry.line + p.span then
+        line = line + p.shift
+      end
       diags[#diags + 1] = {
-        lnum = clamp(t.entry.failure.line),
+        lnum = clamp(line),
         col = 0,
         severity = vim.diagnostic.severity[status.get(t.entry.outcome).severity],
-        message = message_of(t.id, t.entry.result),
+        message = t.failure.message,
         source = "pytestd",
-        user_data = { test_id = t.id, run_id = t.entry.run_id },
+        user_data = { test_id = t.id, run_id = t.entry.run_id, subtest = t.failure.subtest },
       }
     end
     local cerr = state.collection_in_file(root, file)

@@ -13,8 +13,9 @@ function M.lines(root, result)
     string.format("%s  running %d/%d, queued %d", root, result.running or 0, result.maxParallel or 0, result.queued or 0),
   }
   for _, r in ipairs(result.runs or {}) do
-    lines[#lines + 1] = string.format("  %-8s %s  pid %s  %d tests  %.1fs  rss %s (peak %s)  cpu %d ms", r.state,
-      r.runId, tostring(r.pid or "-"), r.testCount or 0, (r.elapsedMs or 0) / 1000, mib(r.rssBytes), mib(r.peakRssBytes),
+    -- The id first and whole: it is what :PytestdCancel takes.
+    lines[#lines + 1] = string.format("  %s  %-8s pid %s  %d tests  %.1fs  rss %s (peak %s)  cpu %d ms", r.runId,
+      r.state, tostring(r.pid or "-"), r.testCount or 0, (r.elapsedMs or 0) / 1000, mib(r.rssBytes), mib(r.peakRssBytes),
       r.cpuMs or 0)
   end
   for _, f in ipairs(result.recentFailures or {}) do
@@ -48,7 +49,7 @@ end
 
 function M.open()
   M.collect(function(lines)
-    float.open(lines, { filetype = "pytestdruns" })
+    float.open(lines, { filetype = "pytestdruns", fit = true })
   end)
 end
 

@@ -1,7 +1,8 @@
--- :PytestdSummary: the last finished run's results as a tree (file, classes, tests) in a side buffer; <CR> on
--- a test's line jumps to its definition.
+-- :PytestdSummary: the last finished run's results as a tree (file, classes, tests, failing subtests) in a side
+-- buffer; <CR> on a test's line jumps to its definition, on a failing subtest's to where it failed.
 local compat = require("pytestd.compat")
 local config = require("pytestd.config")
+local failures = require("pytestd.failures")
 local paths = require("pytestd.paths")
 local status = require("pytestd.status")
 
@@ -29,10 +30,18 @@ function M.build(run)
       end
     end
     local loc = r.location or { path = paths.id_file(id), line = 1 }
-    lines[#lines + 1] = string.format("%s%s %s  %s", string.rep("  ", #parts - 1), text[r.outcome] or "?", parts[#parts], r.outcome)
+    local shown = status.of(r)
+    local indent = string.rep("  ", #parts - 1)
+    lines[#lines + 1] = string.format("%s%s %s  %s", indent, text[shown] or "?", parts[#parts], shown)
     targets[#lines] = { path = paths.absolute(run.root, loc.path), line = loc.line or 1 }
     if status.is_failure(r.outcome) and r.message then
       lines[#lines] = lines[#lines] .. ": " .. r.message:gsub("\n.*", "")
+    end
+    for _, sub in ipairs(status.failed_subtests(r)) do
+      lines[#lines + 1] = string.format("%s  subtest %s %s: %s", indent, sub.description or "", sub.outcome,
+        ((sub.message or ""):gsub("\n.*", "")))
+      local at = failures.innermost(run.root, sub.traceback) or loc
+      targets[#lines] = { path = paths.absolute(run.root, at.path), line = at.line or 1 }
     end
   end
   for _, c in ipairs(run.collection_errors) do
