@@ -473,6 +473,34 @@ mod tests {
     }
 
     #[test]
+    fn junit_logging_is_read_from_pytests_override_options() {
+        let args = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(Logging::from_args(&args(&["-x"])), Logging::No);
+        assert_eq!(Logging::from_args(&args(&["-o", "junit_logging=all"])), Logging::All);
+        assert_eq!(
+            Logging::from_args(&args(&["-ojunit_logging=system-out"])),
+            Logging::SystemOut
+        );
+        assert_eq!(
+            Logging::from_args(&args(&["--override-ini=junit_logging=out-err"])),
+            Logging::OutErr
+        );
+        assert_eq!(
+            Logging::from_args(&args(&["--override-ini", "junit_logging=log"])),
+            Logging::Log
+        );
+    }
+
+    #[test]
+    fn messages_are_shortened_as_pytest_shortens_them() {
+        assert_eq!(shorten("short"), "short");
+        let long: String = (0..100).map(|i| format!("line {i}\n")).collect();
+        let shortened = shorten(&long);
+        assert!(shortened.ends_with("more lines in the element text)"), "{shortened}");
+        assert!(shortened.len() < 600);
+    }
+
+    #[test]
     fn escapes_markup_and_control_characters() {
         assert_eq!(attr("a<\"b\">&\n"), "a&lt;&quot;b&quot;&gt;&amp;&#10;");
         assert_eq!(text_escape("\u{1b}[31mred\n"), "\\x1b[31mred\n");
