@@ -15,7 +15,7 @@ const { pytestOracle } = require('./lib/oracle');
 const { withTimeout } = require('./lib/wait');
 
 const SCENARIOS = [
-  'tree', 'run-all', 'failure-line', 'broken-module', 'parallel-runs', 'cancel', 'continuous',
+  'tree', 'run-all', 'failure-line', 'broken-module', 'parallel-runs', 'cancel', 'continuous', 'debug', 'coverage',
 ].map((name) => require(`./scenarios/${name}`));
 
 async function main() {

@@ -1,5 +1,5 @@
-// Entry point: wires the daemon, the Testing view (controller, folders, run profile with continuous run), file
-// events, the status bar, the commands and, for tests, the state file.
+// Entry point: wires the daemon, the Testing view (controller, folders, the Run profile with continuous run, the
+// Debug and Coverage profiles), file events, the status bar, the commands and, for tests, the state file.
 
 import * as vscode from "vscode";
 
@@ -12,6 +12,8 @@ import { Server } from "./server";
 import { snapshot } from "./state";
 import { StatusBar } from "./statusBar";
 import { ContinuousRuns } from "./testing/continuous";
+import { CoverageStore, type ProfileWithTestCoverage } from "./testing/coverage";
+import { DebugRuns } from "./testing/debugRuns";
 import { watchPythonFiles } from "./testing/fileEvents";
 import { Runner } from "./testing/runner";
 import { TestsView } from "./testing/testsView";
@@ -32,11 +34,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     log: (line) => channel.appendLine(line),
     changed,
   });
+  const debugRuns = new DebugRuns(changed);
+  const coverage = new CoverageStore();
   const runner = new Runner({
     view,
     session: () => server.session,
     python: (folder) => interpreters.pythonFor(folder),
     runLog,
+    debug: debugRuns,
+    coverage,
     changed,
     ended: () => writer?.flush(),
   });
@@ -52,6 +58,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     undefined,
     true,
   );
+  const debugProfile = view.controller.createRunProfile(
+    "Debug",
+    vscode.TestRunProfileKind.Debug,
+    (request, token) => runner.run(request, token, { kind: "debug", continuous: false }),
+    true,
+  );
+  const coverageProfile: ProfileWithTestCoverage = view.controller.createRunProfile(
+    "Coverage",
+    vscode.TestRunProfileKind.Coverage,
+    (request, token) => runner.run(request, token, { kind: "coverage", continuous: false }),
+    true,
+  );
+  coverageProfile.loadDetailedCoverage = (_run, file) => coverage.details(file);
+  // Per-test coverage needs VS Code 1.93; older hosts ignore the property.
+  coverageProfile.loadDetailedCoverageForTest = (_run, file, item) => coverage.detailsForTest(file, item);
 
   if (stateFile !== undefined && stateFile !== "" && runLog !== undefined) {
     writer = new StateFileWriter(stateFile, () =>
@@ -68,6 +89,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     view,
     continuous,
     profile,
+    debugProfile,
+    coverageProfile,
+    debugRuns,
     { dispose: () => writer?.dispose() },
     registerCommands(server, view, channel),
     watchPythonFiles(view, continuous),

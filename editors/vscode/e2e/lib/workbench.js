@@ -179,17 +179,74 @@ class Workbench {
     await input.waitFor({ state: 'visible', timeout: 10_000 });
     await input.fill(`${relativePath}:${line}`);
     const base = path.basename(relativePath);
-    await waitFor(`Quick Open to offer ${relativePath}`, 15_000, async () => {
-      const label = await page.locator('.quick-input-list .monaco-list-row').first().getAttribute('aria-label')
-        .catch(() => null);
-      return label && label.includes(base);
+    // The first row must be the file itself, not one whose name ends the same (calc.py, test_calc.py).
+    const names = (label) => label.split(/[\s,/]+/);
+    const index = await waitFor(`Quick Open to offer ${relativePath}`, 15_000, async () => {
+      const labels = await page.$$eval('.quick-input-list .monaco-list-row',
+        (rows) => rows.map((row) => row.getAttribute('aria-label') || ''));
+      const i = labels.findIndex((label) => names(label).includes(base));
+      return i >= 0 && { i };
     });
+    // Recently opened files come first and may merely end like the wanted one.
+    for (let i = 0; i < index.i; i++) await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Enter');
     await waitFor(`editor on ${base}`, 15_000, async () => {
       const tab = page.locator('.tabs-container .tab.active');
-      return ((await tab.getAttribute('aria-label').catch(() => '')) || '').includes(base);
+      return names((await tab.getAttribute('aria-label').catch(() => '')) || '').includes(base);
     });
     await this.waitForCursorLine(line);
+  }
+
+  // The line numbers' decorations in the active editor: [{line, classes}] for every rendered line number.
+  async lineNumberClasses() {
+    return this.page.evaluate(() => {
+      const editor = document.querySelector('.editor-group-container .editor-instance .monaco-editor');
+      if (!editor) return [];
+      return [...editor.querySelectorAll('.margin-view-overlays .line-numbers')].map((n) => ({
+        line: Number(n.textContent), classes: [...n.classList],
+      }));
+    });
+  }
+
+  // Coverage as the active editor's gutter paints it: {line: 'hit' | 'miss' | 'partial'} for the decorated lines
+  // (partial: both, e.g. a statement that ran and a branch of it that did not).
+  async coverageGutter() {
+    const lines = await this.lineNumberClasses();
+    const out = {};
+    for (const { line, classes } of lines) {
+      if (!classes.includes('coverage-deco-gutter')) continue;
+      const hit = classes.includes('coverage-deco-hit');
+      const miss = classes.includes('coverage-deco-miss');
+      if (hit || miss) out[line] = hit && miss ? 'partial' : (hit ? 'hit' : 'miss');
+    }
+    return out;
+  }
+
+  // The 1-based lines of the active editor whose glyph margin shows an element with this class (breakpoints,
+  // the paused frame's arrow): matched to line numbers by their vertical position.
+  async glyphLines(className) {
+    return this.page.evaluate((cls) => {
+      const editor = document.querySelector('.editor-group-container .editor-instance .monaco-editor');
+      if (!editor) return [];
+      const numbers = [...editor.querySelectorAll('.margin-view-overlays .line-numbers')];
+      const topOf = (el) => el.getBoundingClientRect().top;
+      return [...editor.querySelectorAll(`.${cls}`)].map((glyph) => {
+        const number = numbers.find((n) => Math.abs(topOf(n) - topOf(glyph)) < 3);
+        return number ? Number(number.textContent) : null;
+      }).filter((line) => line !== null);
+    }, className);
+  }
+
+  // The Call Stack view's rows (aria-labels), when the Run and Debug view shows it.
+  async callStackRows() {
+    return this.page.$$eval('.debug-call-stack .monaco-list-row',
+      (rows) => rows.map((row) => row.getAttribute('aria-label') || row.textContent || ''));
+  }
+
+  // The Test Coverage view's rows: [{text}] with the file name and its percentage.
+  async coverageViewRows() {
+    return this.page.$$eval('.test-coverage-list-item',
+      (rows) => rows.map((row) => (row.textContent || '').replace(/\s+/g, ' ').trim()));
   }
 
   async waitForCursorLine(line) {

@@ -36,6 +36,11 @@ function createWorkspace(root, python) {
       fail: findLine(path.join(tests, 'test_basic.py'), 'fail-line'),
       helperFail: findLine(path.join(tests, 'test_basic.py'), 'helper-fail-line'),
       broken: findLine(path.join(tests, 'test_broken.py'), 'broken-line'),
+      debug: findLine(path.join(tests, 'test_calc.py'), 'debug-line'),
+      covHit: findLine(path.join(project, 'calc.py'), 'cov-hit'),
+      covBranch: findLine(path.join(project, 'calc.py'), 'cov-branch'),
+      covMiss: findLine(path.join(project, 'calc.py'), 'cov-miss'),
+      covUnused: findLine(path.join(project, 'calc.py'), 'cov-unused'),
     },
     setSlowSeconds(seconds) {
       fs.writeFileSync(path.join(tests, 'slow_seconds.txt'), `${seconds}\n`);

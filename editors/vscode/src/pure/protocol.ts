@@ -1,6 +1,6 @@
 // The pytestd protocol (version 1) as this extension uses it: every request, notification and type declared once.
 // crates/protocol/README.md is authoritative; fields the daemon added later (frames, failureLocation,
-// expected/actual, collectionErrors, markers) are optional here so older daemons still work.
+// expected/actual, collectionErrors, markers, debug and coverage) are optional here so older daemons still work.
 
 export const Methods = {
   runTests: "runTests",
@@ -20,6 +20,7 @@ export const Notifications = {
   runFinished: "runFinished",
   testsDiscovered: "testsDiscovered",
   collectionError: "collectionError",
+  debugReady: "debugReady",
 } as const;
 
 /** `initializationOptions` and `settings.pytestd`: the daemon rejects any other key. */
@@ -96,6 +97,55 @@ export interface RunTestsParams {
   env?: Record<string, string>;
   timeoutMs?: number;
   stopOnCollectionErrors?: boolean;
+  debug?: boolean | DebugOptions;
+  coverage?: boolean | CoverageOptions;
+}
+
+/** runTests' `debug`: pytest runs under debugpy, which waits for a DAP client on host:port. */
+export interface DebugOptions {
+  host?: string;
+  port?: number;
+  waitForClientMs?: number;
+}
+
+/** runTests' `coverage`: measured by coverage.py. */
+export interface CoverageOptions {
+  branch?: boolean;
+  include?: string[];
+  omit?: string[];
+  perTest?: boolean;
+}
+
+/** [from, to] line numbers; a negative `to` is an exit from the code object. */
+export type Arc = [number, number];
+
+export interface FileBranches {
+  covered: number;
+  total: number;
+  missing: Arc[];
+  taken?: Arc[];
+}
+
+export interface FileCoverageData {
+  covered: number[];
+  missed: number[];
+  branches?: FileBranches;
+}
+
+export interface CoverageTotals {
+  statements: number;
+  covered: number;
+  missed: number;
+  branches?: number;
+  coveredBranches?: number;
+  percent: number;
+}
+
+/** Paths relative to the run's cwd; `tests` (with perTest): test id → path → lines that test ran. */
+export interface CoverageResult {
+  files: Record<string, FileCoverageData>;
+  totals: CoverageTotals;
+  tests?: Record<string, Record<string, number[]>>;
 }
 
 export interface RunTestsResult {
@@ -107,6 +157,7 @@ export interface RunTestsResult {
   results: Record<string, TestResult>;
   errors: string[];
   collectionErrors?: CollectionError[];
+  coverage?: CoverageResult;
   durationMs: number;
   queuedMs: number;
 }
@@ -207,6 +258,11 @@ export interface TestsDiscovered {
   tests: TestNode[];
 }
 export type CollectionErrorNotification = CollectionError & { runId: string };
+export interface DebugReady {
+  runId: string;
+  host: string;
+  port: number;
+}
 
 export interface LogMessage {
   type: number;

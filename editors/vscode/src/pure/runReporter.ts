@@ -3,7 +3,7 @@
 // here: which tests are enqueued, results mapped once each, output attached to its test, collection errors put
 // on their modules, and what tests without a result become when the run ends badly.
 
-import { type CollectionError, type RunStatus, type RunTestsResult, type TestResult } from "./protocol";
+import { type CollectionError, type DebugReady, type RunStatus, type RunTestsResult, type TestResult } from "./protocol";
 import { collectionErrorsOf } from "./collectionErrors";
 import { type MappedResult, mapResult, terminalText } from "./outcomes";
 import { type JobListener } from "./session";
@@ -39,6 +39,8 @@ export interface TreeAccess {
 export class RunReporter implements JobListener {
   private readonly done = new Set<string>();
   private readonly erroredModules = new Set<string>();
+  /** A debug run's debugger can attach; set by whoever starts the debugger. */
+  debugReady?: (p: DebugReady) => void;
 
   constructor(
     private readonly tree: TreeAccess,

@@ -8,6 +8,7 @@ import {
   type CancelRunResult,
   type CollectionErrorNotification,
   type DaemonSettings,
+  type DebugReady,
   type DiscoverTestsParams,
   type DiscoverTestsResult,
   type ListRunsResult,
@@ -43,6 +44,7 @@ export interface JobListener {
   testResult?(p: TestResultNotification): void;
   output?(p: RunOutput): void;
   collectionError?(p: CollectionErrorNotification): void;
+  debugReady?(p: DebugReady): void;
   finished?(p: RunFinished): void;
   testsDiscovered?(p: TestsDiscovered): void;
 }
@@ -82,6 +84,7 @@ export class PytestdSession implements Disposable {
     this.route(Notifications.testResult, (l, p: TestResultNotification) => l.testResult?.(p));
     this.route(Notifications.runOutput, (l, p: RunOutput) => l.output?.(p));
     this.route(Notifications.collectionError, (l, p: CollectionErrorNotification) => l.collectionError?.(p));
+    this.route(Notifications.debugReady, (l, p: DebugReady) => l.debugReady?.(p));
     this.route(Notifications.runFinished, (l, p: RunFinished) => l.finished?.(p));
     this.route(Notifications.testsDiscovered, (l, p: TestsDiscovered) => l.testsDiscovered?.(p));
   }

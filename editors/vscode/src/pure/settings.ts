@@ -14,7 +14,12 @@ export interface ExtensionSettings {
   env: Record<string, string>;
   stopOnCollectionErrors: boolean;
   refreshOnSave: boolean;
+  /** How long a debug run waits for the debugger to attach. */
+  debugWaitForClientMs: number;
+  debugJustMyCode: boolean;
 }
+
+export const DEFAULT_DEBUG_WAIT_MS = 60_000;
 
 /** Settings as VS Code returns them (anything a user wrote in settings.json), made typed; bad values dropped. */
 export function readSettings(get: (key: string) => unknown): ExtensionSettings {
@@ -22,6 +27,7 @@ export function readSettings(get: (key: string) => unknown): ExtensionSettings {
   const maxParallel = get("maxParallel");
   const args = get("pytestArgs");
   const env = get("env");
+  const wait = get("debugWaitForClientMs");
   return {
     serverPath: str(get("serverPath")),
     python: str(get("python")),
@@ -34,6 +40,9 @@ export function readSettings(get: (key: string) => unknown): ExtensionSettings {
         : {},
     stopOnCollectionErrors: get("stopOnCollectionErrors") === true,
     refreshOnSave: get("refreshOnSave") !== false,
+    debugWaitForClientMs:
+      typeof wait === "number" && Number.isInteger(wait) && wait >= 1000 ? wait : DEFAULT_DEBUG_WAIT_MS,
+    debugJustMyCode: get("debugJustMyCode") !== false,
   };
 }
 

@@ -33,14 +33,39 @@ export interface StateResult {
   output: boolean;
 }
 
+export type StateRunKind = "run" | "debug" | "coverage";
+
+/** A debug run's debugger: where debugpy listens, and the session attached to it. */
+export interface StateDebug {
+  host: string;
+  port: number;
+  sessionStarted: boolean;
+  sessionEnded: boolean;
+  /** Where the debugger is paused now (the innermost frame), or null. */
+  pausedAt: { file: string; line: number } | null;
+  /** How many times it stopped (breakpoints, steps). */
+  stops: number;
+}
+
+/** A coverage run's result as added to the TestRun: per file (absolute path), its covered and missed lines. */
+export interface StateCoverage {
+  files: Record<string, { covered: number[]; missed: number[]; branches: { covered: number; total: number } | null }>;
+  percent: number;
+  /** Test ids with per-test coverage. */
+  tests: string[];
+}
+
 export interface StateRun {
   runId: string;
   name: string;
+  kind: StateRunKind;
   continuous: boolean;
   queued: boolean;
   state: "queued" | "running" | "finished";
   status: RunStatus | null;
   results: Record<string, StateResult>;
+  debug: StateDebug | null;
+  coverage: StateCoverage | null;
 }
 
 export interface ExtensionState {
@@ -55,8 +80,19 @@ export interface ExtensionState {
 export class RunLog {
   readonly runs: StateRun[] = [];
 
-  open(runId: string, name: string, continuous: boolean): StateRun {
-    const run: StateRun = { runId, name, continuous, queued: false, state: "running", status: null, results: {} };
+  open(runId: string, name: string, continuous: boolean, kind: StateRunKind = "run"): StateRun {
+    const run: StateRun = {
+      runId,
+      name,
+      kind,
+      continuous,
+      queued: false,
+      state: "running",
+      status: null,
+      results: {},
+      debug: null,
+      coverage: null,
+    };
     this.runs.push(run);
     return run;
   }

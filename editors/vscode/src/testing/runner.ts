@@ -1,22 +1,29 @@
 // Runs a TestRunRequest: one TestRun, one runTests job per workspace folder it touches (cwd = the folder),
 // notifications routed by runId to that job's reporter, cancel → cancelRun. Several requests run at once, each
-// with its own TestRun. The `kind` seam is where Debug and Coverage profiles will pass runTests' debug/coverage.
+// with its own TestRun. The `kind` says what the profile asks for: a plain run, a debug run (a debug session
+// attached when the daemon says debugpy listens) or a coverage run (its coverage added to the TestRun).
 
 import type * as vscode from "vscode";
 
+import { debugParam } from "../pure/debugConfig";
 import { terminalText } from "../pure/outcomes";
-import { type CollectionError } from "../pure/protocol";
+import { type CollectionError, type CoverageOptions } from "../pure/protocol";
 import { RunReporter } from "../pure/runReporter";
 import { compressSelection } from "../pure/selection";
 import { type PytestdSession } from "../pure/session";
-import { type RunLog } from "../pure/stateFile";
+import { type RunLog, type StateRun } from "../pure/stateFile";
 import { folderSettings } from "../config";
+import { type CoverageStore } from "./coverage";
+import { type DebugRuns } from "./debugRuns";
 import { type FolderTests } from "./folderTests";
 import { TestRunSink } from "./runSink";
 import { type TestsView } from "./testsView";
 
-/** What a profile asks of the daemon; "debug" and "coverage" arrive with the daemon's support for them. */
-export type RunKind = "run";
+/** What a profile asks of the daemon. */
+export type RunKind = "run" | "debug" | "coverage";
+
+/** Branches, and which test ran which line: what VS Code's coverage views can show. */
+const COVERAGE: CoverageOptions = { branch: true, perTest: true };
 
 export interface RunnerDeps {
   view: TestsView;
@@ -24,6 +31,8 @@ export interface RunnerDeps {
   python(folder: vscode.WorkspaceFolder): Promise<string | undefined>;
   /** Where runs are recorded for the state file, when it is on. */
   runLog: RunLog | undefined;
+  debug: DebugRuns;
+  coverage: CoverageStore;
   changed(): void;
   /** A run ended: write the state file now. */
   ended(): void;
@@ -78,28 +87,46 @@ export class Runner {
     const selection = compressSelection(folder.tree, include, exclude);
     const python = await this.deps.python(folder.folder);
     const settings = folderSettings(folder.folder);
+    const kind = options.kind;
     let reporter: RunReporter | undefined;
+    let record: StateRun | undefined;
     const job = session.runTests(
       {
         cwd: folder.folder.uri.fsPath,
         ...(selection.testIds === undefined ? {} : { testIds: selection.testIds }),
         ...(python === undefined ? {} : { python }),
         ...(settings.stopOnCollectionErrors ? { stopOnCollectionErrors: true } : {}),
+        ...(kind === "debug" ? { debug: debugParam(settings.debugWaitForClientMs) } : {}),
+        ...(kind === "coverage" ? { coverage: COVERAGE } : {}),
       },
       (runId) => {
-        const record = this.deps.runLog?.open(runId, name ?? run.name ?? "pytestd", options.continuous);
+        record = this.deps.runLog?.open(runId, name ?? run.name ?? "pytestd", options.continuous, kind);
         const sink = new TestRunSink(run, folder, record, () => this.deps.changed());
         const tree = { test: (id: string) => folder.tree.get(id), errorModule: (err: CollectionError) => folder.errorModule(err) };
         reporter = new RunReporter(tree, sink, selection.tests);
+        if (kind === "debug") {
+          const cancel = (): void => void session.cancelRun(runId).catch(() => undefined);
+          reporter.debugReady = (ready) =>
+            void this.deps.debug.attach(run, folder.folder, ready, settings.debugJustMyCode, record, cancel);
+        }
         return reporter;
       },
     );
     const made = reporter;
     if (made === undefined) throw new Error("the session made no listener for the run");
-    const done = job.result.then(
-      (result) => made.complete(result),
-      (err: unknown) => made.complete(err instanceof Error ? err : new Error(String(err))),
-    );
+    const done = job.result
+      .then(
+        (result) => {
+          // Coverage goes on the run before its results end it.
+          try {
+            if (result.coverage !== undefined) this.deps.coverage.add(run, folder, result.coverage, record);
+          } finally {
+            made.complete(result);
+          }
+        },
+        (err: unknown) => made.complete(err instanceof Error ? err : new Error(String(err))),
+      )
+      .finally(() => this.deps.debug.ended(job.runId));
     return { runId: job.runId, done };
   }
 }

@@ -16,6 +16,7 @@ export async function discover(session: PytestdSession, cwd: string): Promise<Fo
 export interface StartedRun {
   runId: string;
   sink: RecordingSink;
+  reporter: RunReporter;
   result: Promise<RunTestsResult>;
   /** Resolves once the reporter has seen the response. */
   done: Promise<RunTestsResult>;
@@ -46,5 +47,5 @@ export function startRun(
       throw err;
     },
   );
-  return { runId: job.runId, sink, result: job.result, done };
+  return { runId: job.runId, sink, reporter, result: job.result, done };
 }
