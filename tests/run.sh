@@ -7,7 +7,8 @@
 # extension (unit tests and an end-to-end test in a real VS Code, code-server driven by Chromium) and the Neovim
 # plugin (headless Neovim 0.7.2 and 0.11.4). They install what they need themselves (Node.js 24 and npm packages
 # into a cache outside the repository; chromium, neovim and a C compiler's libraries from Debian), so they need
-# root or those packages already installed.
+# root or those packages already installed. Last, the Python wheel that carries the binary is built with maturin and
+# installed into a fresh virtualenv to run the demo (tests/packaging/wheel.sh).
 #
 #     bash tests/run.sh              # everything
 #     bash tests/run.sh FILTER...    # only `cargo test --workspace --all-targets FILTER...`, no editor suites
@@ -27,7 +28,8 @@ status=0
 cargo test --workspace --all-targets --no-fail-fast "$@" || status=1
 
 if [[ $# -eq 0 ]]; then
-    for suite in editors/vscode/test.sh editors/nvim/test.sh; do
+    # The wheel check last: the VS Code suite's release build leaves it little to compile.
+    for suite in editors/vscode/test.sh editors/nvim/test.sh tests/packaging/wheel.sh; do
         echo "tests/run.sh: bash $suite" >&2
         bash "$suite" || status=1
     done
