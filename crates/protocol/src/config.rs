@@ -37,6 +37,70 @@ pub struct Settings {
     pub env: Option<BTreeMap<String, String>>,
 }
 
+/// A setting that can only make every run fail: the field's path (`env["A=B"]`, `maxParallel`) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidSetting {
+    /// Path of the offending field, relative to the settings object.
+    pub field: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl std::fmt::Display for InvalidSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+impl Settings {
+    /// Refuses values no run could succeed with: a NUL byte anywhere the operating system takes a C string (an
+    /// environment entry, an argument, the interpreter's path), `=` or nothing as an environment name, and zero
+    /// for a count or a limit. Bounds that depend on the daemon (the queue's size) are checked where it is known.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        let invalid = |field: String, reason: &str| {
+            Err(InvalidSetting {
+                field,
+                reason: reason.to_owned(),
+            })
+        };
+        if let Some(python) = &self.python {
+            if python.trim().is_empty() {
+                return invalid("python".into(), "must not be empty");
+            }
+            if python.contains('\0') {
+                return invalid("python".into(), "must not contain a NUL character");
+            }
+        }
+        for (field, value) in [
+            ("maxParallel", self.max_parallel.map(u64::from)),
+            ("timeoutMs", self.timeout_ms),
+            ("memoryLimitBytes", self.memory_limit_bytes),
+        ] {
+            if value == Some(0) {
+                return invalid(field.into(), "must be at least 1 (leave it out for no limit)");
+            }
+        }
+        for (i, arg) in self.pytest_args.iter().flatten().enumerate() {
+            if arg.contains('\0') {
+                return invalid(format!("pytestArgs[{i}]"), "must not contain a NUL character");
+            }
+        }
+        for (name, value) in self.env.iter().flatten() {
+            let field = format!("env[{name:?}]");
+            if name.is_empty() {
+                return invalid(field, "an environment variable needs a name");
+            }
+            if name.contains('=') {
+                return invalid(field, "an environment variable's name must not contain '='");
+            }
+            if name.contains('\0') || value.contains('\0') {
+                return invalid(field, "an environment variable must not contain a NUL character");
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The `settings` object of `workspace/didChangeConfiguration`; pytestd reads its `pytestd` key.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigurationChange {
@@ -57,5 +121,24 @@ mod tests {
         assert_eq!(s.env.unwrap()["A"], "1");
         let err = serde_json::from_str::<Settings>(r#"{"maxParalel":2}"#).unwrap_err();
         assert!(err.to_string().contains("maxParalel"), "{err}");
+    }
+
+    #[test]
+    fn values_that_fail_every_run_are_refused_by_field() {
+        let refused = |json: &str| {
+            let settings: Settings = serde_json::from_str(json).unwrap();
+            settings.validate().unwrap_err().to_string()
+        };
+        assert!(refused(r#"{"env":{"A\u0000B":"1"}}"#).starts_with(r#"env["A\0B"]: "#));
+        assert!(refused(r#"{"env":{"A":"x\u0000"}}"#).contains("NUL"));
+        assert!(refused(r#"{"env":{"A=B":"1"}}"#).contains("'='"));
+        assert!(refused(r#"{"env":{"":"1"}}"#).contains("name"));
+        assert!(refused(r#"{"timeoutMs":0}"#).starts_with("timeoutMs: "));
+        assert!(refused(r#"{"maxParallel":0}"#).starts_with("maxParallel: "));
+        assert!(refused(r#"{"memoryLimitBytes":0}"#).starts_with("memoryLimitBytes: "));
+        assert!(refused(r#"{"pytestArgs":["-x","a\u0000"]}"#).starts_with("pytestArgs[1]: "));
+        assert!(refused(r#"{"python":" "}"#).starts_with("python: "));
+        let fine: Settings = serde_json::from_str(r#"{"env":{"A":"1=2"},"killGraceMs":0,"maxQueued":0}"#).unwrap();
+        assert_eq!(fine.validate(), Ok(()));
     }
 }

@@ -7,7 +7,9 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod envelope;
 mod errors;
+mod framing;
 mod logging;
 mod notify;
 mod ordered;

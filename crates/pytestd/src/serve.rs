@@ -1,9 +1,12 @@
 //! Runs the daemon: the coordinator, the JSON-RPC service on stdin/stdout, and an orderly stop on `exit`, end of
 //! stdin, SIGTERM or SIGINT that leaves no pytest process behind.
+//!
+//! The exit code depends only on what the client sent, never on which of two racing events the daemon saw first:
+//! 1 for `exit` without `shutdown` before it (as LSP says), else 0. End of stdin is how a script or a dying editor
+//! leaves, and it stops everything as `shutdown` would, so it exits 0 with or without `shutdown`; SIGTERM and
+//! SIGINT too.
 
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -13,9 +16,10 @@ use pytestd_runner::{Coordinator, RunnerConfig};
 use tokio::signal::unix::{signal, SignalKind};
 use tower_lsp_server::{LspService, Server};
 
+use crate::envelope::MALFORMED_METHOD;
 use crate::ordered::{Barriers, OrderedSocket};
 use crate::service::Backend;
-use crate::stdin::{FrameGuard, MALFORMED_METHOD};
+use crate::stdin::{FrameGuard, Observed};
 
 /// How many requests tower-lsp-server works on at once. Every message, `cancelRun` and `$/cancelRequest`
 /// included, waits while this many handlers are in flight, and each pending `runTests` holds one until its run
@@ -38,12 +42,10 @@ pub(crate) fn run() -> anyhow::Result<ExitCode> {
 async fn serve() -> anyhow::Result<ExitCode> {
     let coordinator = Coordinator::start(RunnerConfig::default()).context("cannot start the run coordinator")?;
     let barriers = Barriers::default();
-    let shutdown_requested = Arc::new(AtomicBool::new(false));
     let (service, socket) = LspService::build(|client| Backend {
         client,
         coordinator: coordinator.clone(),
         barriers: barriers.clone(),
-        shutdown_requested: shutdown_requested.clone(),
     })
     .custom_method(methods::RUN_TESTS, Backend::run_tests)
     .custom_method(methods::DISCOVER_TESTS, Backend::discover_tests)
@@ -52,7 +54,7 @@ async fn serve() -> anyhow::Result<ExitCode> {
     .custom_method(MALFORMED_METHOD, Backend::malformed)
     .finish();
 
-    let (stdin, eof) = FrameGuard::new(crate::stdio::input());
+    let (stdin, eof, observed) = FrameGuard::new(crate::stdio::input());
     let server = Server::new(
         stdin,
         crate::stdio::output(),
@@ -65,8 +67,10 @@ async fn serve() -> anyhow::Result<ExitCode> {
     let mut sigint = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
 
     let (why, served) = tokio::select! {
-        () = &mut server => ("exit notification", true),
+        // Biased: when stdin ends, tower-lsp-server's loop ends too, and either may be seen first.
+        biased;
         () = eof.notified() => ("end of stdin", false),
+        () = &mut server => ("exit notification", true),
         _ = sigterm.recv() => ("SIGTERM", false),
         _ = sigint.recv() => ("SIGINT", false),
     };
@@ -82,7 +86,15 @@ async fn serve() -> anyhow::Result<ExitCode> {
         // Let the cancelled runs' responses go out while the client may still read them.
         let _ = tokio::time::timeout(Duration::from_secs(2), &mut server).await;
     }
-    tracing::info!("stopped");
-    let clean = !served || shutdown_requested.load(Ordering::SeqCst);
-    Ok(if clean { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    let code = exit_code(&observed);
+    tracing::info!(shutdown = observed.shutdown(), exit = observed.exit(), ?code, "stopped");
+    Ok(code)
+}
+
+fn exit_code(observed: &Observed) -> ExitCode {
+    if observed.exit() && !observed.shutdown() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -1,8 +1,5 @@
 //! The LSP lifecycle (initialize, configuration, shutdown) and the dispatch of pytestd's own requests.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-
 use pytestd_protocol::config::{ConfigurationChange, Settings};
 use pytestd_protocol::discovery::DiscoverTestsResult;
 use pytestd_protocol::runs::{CancelRunResult, ListRunsResult, RunTestsResult};
@@ -25,7 +22,6 @@ pub(crate) struct Backend {
     pub(crate) client: Client,
     pub(crate) coordinator: Coordinator,
     pub(crate) barriers: Barriers,
-    pub(crate) shutdown_requested: Arc<AtomicBool>,
 }
 
 impl Backend {
@@ -56,6 +52,9 @@ impl LanguageServer for Backend {
         if let Some(options) = params.initialization_options.filter(|o| !o.is_null()) {
             let settings: Settings = serde_path_to_error::deserialize(options)
                 .map_err(|err| invalid_params(&format!("initializationOptions.{}", err.path()), err.inner()))?;
+            settings
+                .validate()
+                .map_err(|err| invalid_params(&format!("initializationOptions.{}", err.field), &err.reason))?;
             self.coordinator.configure(settings).await.map_err(from_runner)?;
         }
         Ok(InitializeResult {
@@ -76,7 +75,6 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
-        self.shutdown_requested.store(true, Ordering::SeqCst);
         self.coordinator.shutdown().await;
         Ok(())
     }
@@ -86,7 +84,10 @@ impl LanguageServer for Backend {
             Ok(ConfigurationChange { pytestd: None }) => return,
             Ok(ConfigurationChange {
                 pytestd: Some(settings),
-            }) => self.coordinator.configure(settings).await.map_err(|e| e.to_string()),
+            }) => match settings.validate() {
+                Ok(()) => self.coordinator.configure(settings).await.map_err(|e| e.to_string()),
+                Err(err) => Err(format!("settings.pytestd.{err}")),
+            },
             Err(err) => Err(format!("settings.{}: {}", err.path(), err.inner())),
         };
         if let Err(message) = outcome {

@@ -1,93 +1,101 @@
 //! Standard input, checked frame by frame before tower-lsp-server reads it.
 //!
 //! tower-lsp-server stops reading for good after one message it cannot decode (tokio-util's `FramedRead` ends its
-//! stream on a decoder error), which would let one bad line from a client end the daemon. So each frame is checked
-//! here first: a body that is not JSON, or not a JSON-RPC message, and a header block without a usable
-//! `Content-Length`, are replaced by a request to a private method whose handler answers with the matching error
-//! (id `null`, as JSON-RPC prescribes). The daemon keeps serving. The reader also tells when stdin ends: a client
-//! that closes it is gone.
+//! stream on a decoder error), which would let one bad byte from a client end the daemon. So the input is split
+//! into frames here ([`crate::framing`]), each body is checked ([`crate::envelope`]), and whatever tower-lsp-server
+//! would choke on or leave unanswered is replaced by a request to a private method that answers with the chosen
+//! error. tower-lsp-server only ever sees well-formed frames, and the daemon keeps serving.
+//!
+//! The reader also tells when stdin ends (a client that closes it is gone) and whether `shutdown` and `exit` were
+//! sent: the exit code depends on what the client sent, not on which of two racing events the daemon saw first.
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use serde_json::json;
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::sync::Notify;
-use tower_lsp_server::jsonrpc::{Request, Response};
 
-/// The private method that malformed input is turned into.
-pub(crate) const MALFORMED_METHOD: &str = "pytestd/$malformed";
+use crate::envelope::{classify, frame, refusal, scan_id, Verdict, PARSE_ERROR};
+use crate::framing::{Item, Splitter};
 
-const MAX_HEADER: usize = 8 * 1024;
-const MAX_BODY: usize = 1 << 30;
-const PARSE_ERROR: i64 = -32700;
-const INVALID_REQUEST: i64 = -32600;
+/// What the client has sent of the lifecycle so far, as read off stdin.
+#[derive(Default)]
+pub(crate) struct Observed {
+    shutdown: AtomicBool,
+    exit: AtomicBool,
+}
+
+impl Observed {
+    /// Whether a `shutdown` request came.
+    pub(crate) fn shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::SeqCst)
+    }
+
+    /// Whether an `exit` notification came.
+    pub(crate) fn exit(&self) -> bool {
+        self.exit.load(Ordering::SeqCst)
+    }
+}
 
 /// Wraps a reader of LSP frames; `eof` is notified once it ends.
 pub(crate) struct FrameGuard<R> {
     inner: R,
-    input: Vec<u8>,
+    splitter: Splitter,
     output: Vec<u8>,
     sent: usize,
-    /// Bytes of an oversized body still to throw away.
-    skip: usize,
     done: bool,
     eof: Arc<Notify>,
+    observed: Arc<Observed>,
     chunk: Box<[u8]>,
 }
 
 impl<R> FrameGuard<R> {
-    pub(crate) fn new(inner: R) -> (Self, Arc<Notify>) {
+    pub(crate) fn new(inner: R) -> (Self, Arc<Notify>, Arc<Observed>) {
         let eof = Arc::new(Notify::new());
+        let observed = Arc::new(Observed::default());
         let guard = Self {
             inner,
-            input: Vec::new(),
+            splitter: Splitter::default(),
             output: Vec::new(),
             sent: 0,
-            skip: 0,
             done: false,
             eof: eof.clone(),
+            observed: observed.clone(),
             chunk: vec![0; 64 * 1024].into_boxed_slice(),
         };
-        (guard, eof)
+        (guard, eof, observed)
     }
 
-    /// The next frame to hand on, if the input holds a whole one.
+    /// The next frame to hand on, if the input holds a whole item.
     fn next_frame(&mut self) -> Option<Vec<u8>> {
-        if self.skip > 0 {
-            let n = self.skip.min(self.input.len());
-            self.input.drain(..n);
-            self.skip -= n;
-            if self.skip > 0 {
-                return None;
+        Some(match self.splitter.next(self.done)? {
+            Item::Body(body) => match classify(&body) {
+                Verdict::Pass(lifecycle) => {
+                    if lifecycle.shutdown {
+                        self.observed.shutdown.store(true, Ordering::SeqCst);
+                    }
+                    if lifecycle.exit {
+                        self.observed.exit.store(true, Ordering::SeqCst);
+                    }
+                    frame(&body)
+                }
+                Verdict::Refuse { id, code, message } => {
+                    tracing::warn!(%id, code, %message, "request refused before dispatch");
+                    refusal(&id, code, &message)
+                }
+            },
+            Item::Bad { reason, bytes } => {
+                let id = scan_id(&bytes);
+                tracing::warn!(%id, %reason, "malformed input dropped");
+                refusal(
+                    &id,
+                    PARSE_ERROR,
+                    &format!("parse error: {reason}; the message was dropped"),
+                )
             }
-        }
-        let Some(end) = find(&self.input, b"\r\n\r\n") else {
-            if self.input.len() > MAX_HEADER {
-                self.input.clear();
-                return Some(malformed(PARSE_ERROR, "a header block longer than 8 KiB was dropped"));
-            }
-            return None;
-        };
-        let length = content_length(&self.input[..end]);
-        let Some(length) = length else {
-            self.input.drain(..end + 4);
-            return Some(malformed(
-                PARSE_ERROR,
-                "a message without a valid Content-Length header was dropped",
-            ));
-        };
-        if length > MAX_BODY {
-            self.input.drain(..end + 4);
-            self.skip = length;
-            return Some(malformed(PARSE_ERROR, "a message larger than 1 GiB was dropped"));
-        }
-        if self.input.len() < end + 4 + length {
-            return None;
-        }
-        let body: Vec<u8> = self.input.drain(..end + 4 + length).skip(end + 4).collect();
-        Some(check(&body).map_or_else(|(code, message)| malformed(code, &message), |()| frame(&body)))
+        })
     }
 }
 
@@ -116,54 +124,10 @@ impl<R: AsyncRead + Unpin> AsyncRead for FrameGuard<R> {
                 // notify_one keeps a permit, so a waiter that starts waiting later still wakes.
                 this.eof.notify_one();
             } else {
-                this.input.extend_from_slice(chunk.filled());
+                this.splitter.push(chunk.filled());
             }
         }
     }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-fn content_length(headers: &[u8]) -> Option<usize> {
-    let headers = std::str::from_utf8(headers).ok()?;
-    headers.split("\r\n").find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        name.trim()
-            .eq_ignore_ascii_case("content-length")
-            .then(|| value.trim().parse().ok())?
-    })
-}
-
-/// Whether `body` is a JSON-RPC message tower-lsp-server can decode; otherwise the error to answer with.
-fn check(body: &[u8]) -> Result<(), (i64, String)> {
-    if let Err(err) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-        return Err((PARSE_ERROR, format!("parse error: {err}")));
-    }
-    if serde_json::from_slice::<Response>(body).is_ok() || serde_json::from_slice::<Request>(body).is_ok() {
-        return Ok(());
-    }
-    Err((
-        INVALID_REQUEST,
-        "invalid request: not a JSON-RPC 2.0 message".to_owned(),
-    ))
-}
-
-fn malformed(code: i64, message: &str) -> Vec<u8> {
-    let body = json!({
-        "jsonrpc": "2.0",
-        "id": null,
-        "method": MALFORMED_METHOD,
-        "params": { "code": code, "message": message },
-    });
-    frame(body.to_string().as_bytes())
-}
-
-fn frame(body: &[u8]) -> Vec<u8> {
-    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-    out.extend_from_slice(body);
-    out
 }
 
 #[cfg(test)]
@@ -173,15 +137,16 @@ mod tests {
     use tokio::io::AsyncReadExt;
 
     use super::*;
+    use crate::envelope::MALFORMED_METHOD;
 
-    async fn filtered(input: &[u8]) -> String {
-        let (mut guard, eof) = FrameGuard::new(input);
+    async fn filtered(input: &[u8]) -> (String, Arc<Observed>) {
+        let (mut guard, eof, observed) = FrameGuard::new(input);
         let mut out = String::new();
         guard.read_to_string(&mut out).await.unwrap();
         tokio::time::timeout(Duration::from_secs(1), eof.notified())
             .await
             .unwrap();
-        out
+        (out, observed)
     }
 
     #[tokio::test]
@@ -191,10 +156,8 @@ mod tests {
             "content-length: {}\r\nContent-Type: application/vscode-jsonrpc\r\n\r\n{msg}",
             msg.len()
         );
-        assert_eq!(
-            filtered(input.as_bytes()).await,
-            format!("Content-Length: {}\r\n\r\n{msg}", msg.len())
-        );
+        let (out, _) = filtered(input.as_bytes()).await;
+        assert_eq!(out, format!("Content-Length: {}\r\n\r\n{msg}", msg.len()));
     }
 
     #[tokio::test]
@@ -202,20 +165,30 @@ mod tests {
         let good = r#"{"jsonrpc":"2.0","id":2,"method":"x"}"#;
         let mut input = b"Content-Length: 5\r\n\r\n{oops".to_vec();
         input.extend_from_slice(&frame(good.as_bytes()));
-        let out = filtered(&input).await;
+        let (out, _) = filtered(&input).await;
         assert!(out.contains(MALFORMED_METHOD) && out.contains("-32700"), "{out}");
         assert!(out.ends_with(good), "{out}");
     }
 
     #[tokio::test]
     async fn json_that_is_not_json_rpc_is_an_invalid_request() {
-        let out = filtered(b"Content-Length: 9\r\n\r\n{\"a\": 1}\n").await;
+        let (out, _) = filtered(b"Content-Length: 9\r\n\r\n{\"a\": 1}\n").await;
         assert!(out.contains("-32600"), "{out}");
     }
 
     #[tokio::test]
     async fn a_header_without_length_is_dropped_with_an_error() {
-        let out = filtered(b"Foo: bar\r\n\r\n").await;
-        assert!(out.contains("Content-Length header"), "{out}");
+        let (out, _) = filtered(b"Foo: bar\r\n\r\n").await;
+        assert!(out.contains("without Content-Length"), "{out}");
+    }
+
+    #[tokio::test]
+    async fn shutdown_and_exit_are_observed_in_order_of_input() {
+        let mut input = frame(br#"{"jsonrpc":"2.0","id":1,"method":"shutdown"}"#);
+        let (_, observed) = filtered(&input).await;
+        assert!(observed.shutdown() && !observed.exit());
+        input.extend_from_slice(&frame(br#"{"jsonrpc":"2.0","method":"exit"}"#));
+        let (_, observed) = filtered(&input).await;
+        assert!(observed.shutdown() && observed.exit());
     }
 }

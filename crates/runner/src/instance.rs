@@ -179,7 +179,7 @@ impl Instance {
         };
         let python = command.program.display().to_string();
         let (plugin_tx, mut plugin_rx) = mpsc::channel(256);
-        let mut route = Some(shared.routes.register(&run_id, &token, plugin_tx));
+        let mut route = Some(shared.routes.register(&run_id, &token, progress.clone(), plugin_tx));
         let started = Instant::now();
         let (mut child, group) = match process::spawn_in_group(command.to_tokio()) {
             Ok(spawned) => spawned,

@@ -58,7 +58,7 @@ class _Channel:
         self._broken = False
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.settimeout(30)
-        self._sock.connect(path)
+        self._sock.connect("\0" + path[1:] if path.startswith("@") else path)  # "@name": an abstract socket
         hello = {"type": "hello", "runId": run_id, "token": token, "pid": os.getpid(),
                  "pytestVersion": pytest.__version__}
         self._sock.sendall((_dumps(hello) + "\n").encode())
