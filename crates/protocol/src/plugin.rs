@@ -21,6 +21,11 @@ pub const ENV_DEBUG: &str = "PYTESTD_DEBUG";
 /// Environment variable with a coverage run's settings, as JSON: `{"dataFile", "branch", "include", "omit",
 /// "perTest", "report"}`; `report` is where the controlling process writes coverage.py's JSON report.
 pub const ENV_COVERAGE: &str = "PYTESTD_COVERAGE";
+/// Environment variable naming the run's journal: a file the plugin maps into memory and copies every line into
+/// as it queues it, so that the daemon can read what the socket did not deliver when pytest dies. Its first 8
+/// bytes (little-endian) are the stream offset of the data that follows; the data are the bytes the socket carries
+/// after the hello, then zeros.
+pub const ENV_JOURNAL: &str = "PYTESTD_JOURNAL";
 /// Module name under which pytest loads the plugin (`-p <name>`).
 pub const PLUGIN_MODULE: &str = "pytestd_plugin";
 

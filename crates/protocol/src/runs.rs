@@ -35,12 +35,27 @@ pub struct RunTestsParams {
     /// module is reported in `collectionErrors` and every other module's tests still run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_on_collection_errors: Option<bool>,
+    /// `summary`: the response leaves out `results` (every result was already sent as `testResult`), so the
+    /// daemon need not hold a large run's results; default `full`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results: Option<ResultsMode>,
     /// Run pytest under debugpy, waiting for a DAP client (`debugReady` says where).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub debug: Option<crate::debug::DebugParam>,
     /// Measure coverage with coverage.py; the result carries it in `coverage`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<crate::coverage::CoverageParam>,
+}
+
+/// What the `runTests` response carries of the results.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ResultsMode {
+    /// Every result, keyed by test id.
+    #[default]
+    Full,
+    /// Counts only (`summary`); the results went out as `testResult` notifications.
+    Summary,
 }
 
 /// How a run ended.
@@ -239,6 +254,17 @@ pub struct CollectionSkip {
     pub reason: String,
 }
 
+/// A process of the run that had left its process group (a daemonized grandchild) and was killed when the run
+/// ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EscapedProcess {
+    /// Its process id.
+    pub pid: u32,
+    /// Its command line (its name when the command line cannot be read), cut to a readable length.
+    pub command: String,
+}
+
 /// A warning pytest recorded (its "warnings summary").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -374,6 +400,10 @@ pub struct RunTestsResult {
     /// What coverage.py measured, for a coverage run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<crate::coverage::CoverageResult>,
+    /// Processes of the run that had left its process group and were killed when it ended (also described in
+    /// `errors`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub escaped_processes: Vec<EscapedProcess>,
 }
 
 fn is_zero(n: &u64) -> bool {

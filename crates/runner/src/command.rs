@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use pytestd_protocol::coverage::CoverageOptions;
 use pytestd_protocol::debug::{DebugOptions, DEFAULT_WAIT_FOR_CLIENT_MS};
 use pytestd_protocol::plugin::{
-    ENV_COVERAGE, ENV_DEBUG, ENV_MODE, ENV_RUN_ID, ENV_SELECT_FILE, ENV_SOCKET, ENV_TOKEN, PLUGIN_MODULE,
+    ENV_COVERAGE, ENV_DEBUG, ENV_JOURNAL, ENV_MODE, ENV_RUN_ID, ENV_SELECT_FILE, ENV_SOCKET, ENV_TOKEN, PLUGIN_MODULE,
 };
 use pytestd_protocol::runs::RunTestsParams;
 use serde_json::json;
@@ -25,7 +25,7 @@ pub(crate) struct Paths {
     pub(crate) runtime: PathBuf,
 }
 
-/// A command ready to spawn. Dropping it removes its selection file and its coverage directory.
+/// A command ready to spawn. Dropping it removes its selection file, its journal and its coverage directory.
 #[derive(Debug)]
 pub(crate) struct PytestCommand {
     pub(crate) program: PathBuf,
@@ -33,11 +33,18 @@ pub(crate) struct PytestCommand {
     pub(crate) env: BTreeMap<String, String>,
     pub(crate) cwd: PathBuf,
     _select_file: Option<tempfile::TempPath>,
+    /// The run's journal: every line the plugin queued, for the daemon to read after pytest died.
+    journal: tempfile::TempPath,
     /// A coverage run's private directory: coverage.py's data files and its JSON report.
     pub(crate) coverage_dir: Option<tempfile::TempDir>,
 }
 
 impl PytestCommand {
+    /// The run's journal (see [`ENV_JOURNAL`]).
+    pub(crate) fn journal(&self) -> &Path {
+        &self.journal
+    }
+
     /// The command line as shown to clients.
     pub(crate) fn display_args(&self) -> Vec<String> {
         std::iter::once(self.program.display().to_string())
@@ -110,6 +117,13 @@ pub(crate) fn build(
     if kind == JobKind::Discover {
         env.insert(ENV_MODE.into(), "discover".to_owned());
     }
+    // Created empty and private to the daemon's user; the plugin sizes and maps it.
+    let journal = tempfile::Builder::new()
+        .prefix("journal-")
+        .tempfile_in(&paths.runtime)
+        .map_err(|err| format!("cannot create the run's journal: {err}"))?
+        .into_temp_path();
+    env.insert(ENV_JOURNAL.into(), journal.display().to_string());
 
     let ids = params.test_ids.as_deref().unwrap_or_default();
     let select_file = if ids.is_empty() {
@@ -157,6 +171,7 @@ pub(crate) fn build(
         env,
         cwd,
         _select_file: select_file,
+        journal,
         coverage_dir,
     })
 }
@@ -264,8 +279,12 @@ mod tests {
         assert_eq!(command.env[ENV_TOKEN], "tok");
         assert!(command.env["PYTHONPATH"].starts_with(&dir.path().display().to_string()));
         let file = PathBuf::from(file);
+        let journal = PathBuf::from(&command.env[ENV_JOURNAL]);
+        assert_eq!(command.journal(), journal);
+        assert!(journal.is_file());
         drop(command);
         assert!(!file.exists(), "the selection file outlived its command");
+        assert!(!journal.exists(), "the journal outlived its command");
     }
 
     #[test]

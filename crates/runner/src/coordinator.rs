@@ -87,6 +87,7 @@ impl Coordinator {
         let server = ResultServer::bind(&runtime.socket_path(), routes.clone()).map_err(RunnerError::RuntimeDir)?;
         let monitor = Monitor::default();
         let sampler = monitor.start();
+        let reaper = crate::escapees::start_reaper();
         let shared = Arc::new(Shared {
             routes,
             paths: Paths {
@@ -107,6 +108,7 @@ impl Coordinator {
             self_tx: tx.downgrade(),
             failures: VecDeque::new(),
             _sampler: AbortOnDrop(sampler),
+            _reaper: reaper.map(AbortOnDrop),
             _server: server,
             _runtime: runtime,
         };
@@ -158,9 +160,11 @@ impl Coordinator {
         self.ask(|reply| Command::Configure { settings, reply }).await?
     }
 
-    /// Refuses new runs, cancels every live run and returns when all of them have ended.
+    /// Refuses new runs, cancels every live run and returns when all of them have ended, and kills what is left
+    /// below the daemon (processes that escaped their run without its id in their environment).
     pub async fn shutdown(&self) {
         let _ = self.ask(|reply| Command::Shutdown { reply }).await;
+        crate::escapees::kill_all_escaped().await;
     }
 }
 
@@ -221,6 +225,8 @@ struct Actor {
     /// Recent runs that ended in error or timed out, newest last.
     failures: VecDeque<Failure>,
     _sampler: AbortOnDrop,
+    /// Reaps the processes the daemon adopts as a child subreaper.
+    _reaper: Option<AbortOnDrop>,
     // Declared last so they are dropped last: the socket and directory outlive every run of this actor.
     _server: ResultServer,
     _runtime: RuntimeDir,
@@ -485,6 +491,7 @@ fn crashed(run_id: &str, why: &str) -> RunTestsResult {
         queued_ms: 0,
         resources: Default::default(),
         coverage: None,
+        escaped_processes: Vec::new(),
     }
 }
 

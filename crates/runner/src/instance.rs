@@ -71,6 +71,8 @@ pub(crate) struct Progress {
     pub(crate) rss_bytes: AtomicU64,
     pub(crate) peak_rss_bytes: AtomicU64,
     pub(crate) cpu_ms: AtomicU64,
+    /// Bytes of whole lines the result server took from the plugin's stream (after the hello).
+    pub(crate) stream_bytes: AtomicU64,
 }
 
 impl Progress {
@@ -212,6 +214,9 @@ impl Instance {
         let mut plugin_open = true;
         let mut mailbox_open = true;
         let mut state = RunState::default();
+        if params.results == Some(pytestd_protocol::runs::ResultsMode::Summary) {
+            state.tally = crate::outcome::Tally::summary_only();
+        }
         let timeout = params.timeout_ms.map(Duration::from_millis).or(config.default_timeout);
         let timeout_at = timeout.map(|t| started + t);
         let mut kill_at: Option<Instant> = None;
@@ -306,8 +311,12 @@ impl Instance {
                 }
             }
         }
+        let run_pgid = group.id();
         drop(route);
         drop(group);
+        let escaped = crate::escapees::kill_escaped(&run_id, run_pgid).await;
+        let stream_complete =
+            recover_undelivered(&mut state, &mut plugin_rx, command.journal(), &progress, &mut outbox).await;
 
         let exit = exit.map_or(Exit::Unknown, |status| match (status.code(), status.signal()) {
             (Some(code), _) => Exit::Code(code),
@@ -320,6 +329,7 @@ impl Instance {
             session_exit: state.session_exit,
             exiting: state.exiting,
             last_started: state.tally.last_running(),
+            stream_complete,
             plugin_connected: state.connected,
             python: &python,
             timeout_ms: timeout.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
@@ -334,6 +344,7 @@ impl Instance {
         }
         let mut errors = state.errors;
         errors.extend(verdict.errors);
+        errors.extend(escaped.iter().map(crate::escapees::message));
         let coverage = match &command.coverage_dir {
             Some(dir) if state.coverage_written => {
                 let per_test = params
@@ -374,12 +385,47 @@ impl Instance {
             queued_ms,
             resources: progress.resources(),
             coverage,
+            escaped_processes: escaped,
         };
         RunOutcome {
             result: outbox.finish(result).await,
             discovered,
         }
     }
+}
+
+/// Folds in the lines pytest queued that the socket did not deliver, read from the run's journal, when pytest died
+/// before its session finished. Returns whether the daemon now has every line the plugin queued.
+async fn recover_undelivered(
+    state: &mut RunState,
+    plugin_rx: &mut mpsc::Receiver<PluginMessage>,
+    journal: &std::path::Path,
+    progress: &Progress,
+    outbox: &mut Outbox,
+) -> bool {
+    if state.session_exit.is_some() {
+        return true;
+    }
+    if !state.connected {
+        return false;
+    }
+    // The stream may still be open (a process outside the group holds the socket): take what arrived, no more.
+    plugin_rx.close();
+    while let Ok(message) = plugin_rx.try_recv() {
+        state.on_plugin(message, outbox, progress);
+    }
+    let delivered = progress.stream_bytes.load(Ordering::Acquire);
+    let lost = crate::journal::undelivered(journal, delivered).await;
+    if !lost.is_empty() {
+        outbox.push(RunEvent::Log(format!(
+            "pytest died with {} message(s) not sent yet: read them from the run's journal",
+            lost.len()
+        )));
+    }
+    for message in lost {
+        state.on_plugin(message, outbox, progress);
+    }
+    true
 }
 
 /// Starts the kill ladder and returns when SIGKILL is due.
@@ -444,7 +490,7 @@ impl RunState {
             }
             PluginMessage::Report(report) => {
                 if let Some(result) = self.tally.report(*report) {
-                    outbox.push(RunEvent::TestResult(Box::new(result.clone())));
+                    outbox.push(RunEvent::TestResult(Box::new(result)));
                     progress.tests.store(self.tally.count(), Ordering::Relaxed);
                 }
             }
@@ -601,6 +647,7 @@ fn empty_result(run_id: &str, status: RunStatus, queued_ms: u64, errors: Vec<Str
         queued_ms,
         resources: Resources::default(),
         coverage: None,
+        escaped_processes: Vec::new(),
     }
 }
 

@@ -13,6 +13,10 @@ pub(crate) struct LineReader<R> {
     buf: Vec<u8>,
     cut: bool,
     limit: usize,
+    /// Bytes of the current line read so far, before any cut.
+    partial: u64,
+    /// Bytes of every complete line returned so far, newlines included.
+    complete: u64,
 }
 
 impl<R: AsyncBufRead + Unpin> LineReader<R> {
@@ -23,7 +27,14 @@ impl<R: AsyncBufRead + Unpin> LineReader<R> {
             buf: Vec::new(),
             cut: false,
             limit,
+            partial: 0,
+            complete: 0,
         }
+    }
+
+    /// Bytes of the stream up to the end of the last line that ended with a newline.
+    pub(crate) fn complete_bytes(&self) -> u64 {
+        self.complete
     }
 
     /// The next line without its newline, or `None` at end of stream. Cancel-safe: bytes already read stay
@@ -48,7 +59,9 @@ impl<R: AsyncBufRead + Unpin> LineReader<R> {
             self.buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
             let consumed = found.unwrap_or(available.len());
             self.inner.consume(consumed);
+            self.partial += consumed as u64;
             if found.is_some() {
+                self.complete += std::mem::take(&mut self.partial);
                 return Ok(Some(self.take_line()));
             }
         }

@@ -9,12 +9,23 @@ use pytestd_protocol::runs::{Location, Outcome, PhaseOutcomes, SubtestResult, Su
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
     results: HashMap<String, TestResult>,
+    /// Without kept results (`results: "summary"`), each finished test's outcome only, to count it once.
+    outcomes: HashMap<String, Outcome>,
+    summary_only: bool,
     summary: Summary,
     running: HashMap<String, TestResult>,
     last_started: Option<String>,
 }
 
 impl Tally {
+    /// A tally that keeps only counts: each result goes out as it is made and is not held for the response.
+    pub(crate) fn summary_only() -> Self {
+        Self {
+            summary_only: true,
+            ..Self::default()
+        }
+    }
+
     /// A test is about to run, defined at `location`.
     pub(crate) fn start(&mut self, test_id: &str, location: Option<Location>) {
         self.running.insert(test_id.to_owned(), blank(test_id, location));
@@ -22,7 +33,7 @@ impl Tally {
     }
 
     /// Folds one phase in; returns the test's final result when this phase ended the test.
-    pub(crate) fn report(&mut self, report: PhaseReport) -> Option<&TestResult> {
+    pub(crate) fn report(&mut self, report: PhaseReport) -> Option<TestResult> {
         let test_id = report.nodeid.clone();
         let mut result = self.running.remove(&test_id).unwrap_or_else(|| blank(&test_id, None));
         let ends_test = report.when == "teardown";
@@ -56,7 +67,7 @@ impl Tally {
                 None if result.outcome == Outcome::Passed => continue,
                 _ => {}
             }
-            ended.push(self.record(result).clone());
+            ended.push(self.record(result));
         }
         ended
     }
@@ -69,15 +80,21 @@ impl Tally {
             .cloned()
     }
 
-    fn record(&mut self, result: TestResult) -> &TestResult {
-        if let Some(old) = self.results.get(&result.test_id) {
-            // The same id twice (a test listed twice on the command line): keep one result per id.
-            self.summary.remove(old.outcome);
+    /// Counts a finished test (once per id: a test listed twice on the command line keeps its last result) and
+    /// hands the result back to be sent.
+    fn record(&mut self, result: TestResult) -> TestResult {
+        let old = if self.summary_only {
+            self.outcomes.insert(result.test_id.clone(), result.outcome)
+        } else {
+            self.results
+                .insert(result.test_id.clone(), result.clone())
+                .map(|old| old.outcome)
+        };
+        if let Some(old) = old {
+            self.summary.remove(old);
         }
         self.summary.add(result.outcome);
-        let test_id = result.test_id.clone();
-        self.results.insert(test_id.clone(), result);
-        &self.results[&test_id]
+        result
     }
 
     pub(crate) fn summary(&self) -> Summary {
@@ -85,7 +102,7 @@ impl Tally {
     }
 
     pub(crate) fn count(&self) -> u64 {
-        self.results.len() as u64
+        (self.results.len() + self.outcomes.len()) as u64
     }
 
     pub(crate) fn into_results(self) -> HashMap<String, TestResult> {
@@ -220,6 +237,23 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_summary_only_tally_counts_each_test_once_and_keeps_no_result() {
+        let mut tally = Tally::summary_only();
+        for _ in 0..2 {
+            tally.start("t.py::a", None);
+            assert!(
+                tally.report(report("teardown", "passed")).is_some(),
+                "the result still goes out"
+            );
+        }
+        assert_eq!(
+            (tally.summary().total, tally.summary().passed, tally.count()),
+            (1, 1, 1)
+        );
+        assert!(tally.into_results().is_empty());
+    }
+
     fn run(reports: Vec<PhaseReport>) -> TestResult {
         let mut tally = Tally::default();
         tally.start(
@@ -231,7 +265,7 @@ mod tests {
         );
         let mut last = None;
         for r in reports {
-            last = tally.report(r).cloned();
+            last = tally.report(r);
         }
         last.expect("teardown ends the test")
     }

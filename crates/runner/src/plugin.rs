@@ -26,8 +26,8 @@ pub(crate) fn install(dir: &Path) -> std::io::Result<()> {
 mod tests {
     #[test]
     fn the_embedded_plugin_reads_the_environment_the_daemon_sets() {
-        use pytestd_protocol::plugin::{ENV_RUN_ID, ENV_SELECT_FILE, ENV_SOCKET, ENV_TOKEN};
-        for var in [ENV_SOCKET, ENV_RUN_ID, ENV_TOKEN, ENV_SELECT_FILE] {
+        use pytestd_protocol::plugin::{ENV_JOURNAL, ENV_RUN_ID, ENV_SELECT_FILE, ENV_SOCKET, ENV_TOKEN};
+        for var in [ENV_SOCKET, ENV_RUN_ID, ENV_TOKEN, ENV_SELECT_FILE, ENV_JOURNAL] {
             assert!(super::SOURCE.contains(var), "plugin does not read {var}");
         }
     }

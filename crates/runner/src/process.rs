@@ -8,6 +8,8 @@ use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use tokio::process::{Child, Command};
 
+use crate::escapees;
+
 /// A process group owned by one run. Dropping it sends SIGKILL to whatever is left in the group.
 #[derive(Debug)]
 pub(crate) struct ProcessGroup {
@@ -47,17 +49,21 @@ impl ProcessGroup {
 impl Drop for ProcessGroup {
     fn drop(&mut self) {
         self.kill();
+        escapees::own_children().remove(&self.pgid.as_raw());
     }
 }
 
 /// Starts `command` as the leader of a new process group.
 pub(crate) fn spawn_in_group(mut command: Command) -> io::Result<(Child, ProcessGroup)> {
     command.process_group(0);
+    // Held until the pid is recorded, so the reaper of adopted processes never waits for this child.
+    let mut own = escapees::own_children();
     let child = command.spawn()?;
     let pid = child
         .id()
         .ok_or_else(|| io::Error::other("the child exited before its pid was read"))?;
     let pgid = Pid::from_raw(i32::try_from(pid).map_err(io::Error::other)?);
+    own.insert(pgid.as_raw());
     Ok((child, ProcessGroup { pgid }))
 }
 

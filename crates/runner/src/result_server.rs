@@ -180,8 +180,9 @@ impl Routes {
         }
     }
 
-    /// Hands the stream of `group_run` to a hello from its process group naming `run_id` with `token`.
-    fn claim(&self, group_run: &str, run_id: &str, token: &str) -> Result<mpsc::Sender<PluginMessage>, &'static str> {
+    /// Hands the stream of `group_run` to a hello from its process group naming `run_id` with `token`, with the
+    /// run's live figures, where the stream's length is kept.
+    fn claim(&self, group_run: &str, run_id: &str, token: &str) -> Result<Claimed, &'static str> {
         let mut routes = self.lock();
         if run_id != group_run {
             return Err(if routes.contains_key(run_id) {
@@ -194,9 +195,13 @@ impl Routes {
         if !constant_time_eq(route.token.as_bytes(), token.as_bytes()) {
             return Err("wrong token");
         }
-        route.sender.take().ok_or("this run already has a result connection")
+        let sender = route.sender.take().ok_or("this run already has a result connection")?;
+        Ok((sender, route.progress.clone()))
     }
 }
+
+/// A run's stream, claimed: where its messages go, and its live figures.
+type Claimed = (mpsc::Sender<PluginMessage>, Arc<Progress>);
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -291,14 +296,14 @@ async fn serve_connection(
             return refuse(write, Some(peer), &reason, &log).await;
         }
     };
-    let (hello, sender) = match admit(&first, &routes, &group_run) {
+    let (hello, claimed) = match admit(&first, &routes, &group_run) {
         Ok(admitted) => admitted,
         Err(reason) => {
             drop(slot);
             return refuse(write, Some(peer), &reason, &log).await;
         }
     };
-    stream_lines(LineReader::new(reader, MAX_MESSAGE), write, hello, sender).await;
+    stream_lines(LineReader::new(reader, MAX_MESSAGE), write, hello, claimed).await;
 }
 
 /// Finds the run `peer` belongs to, waiting (until `deadline`) for a run whose pytest is being spawned.
@@ -327,14 +332,18 @@ async fn stream_lines(
     mut lines: LineReader<BufReader<tokio::net::unix::OwnedReadHalf>>,
     mut write: tokio::net::unix::OwnedWriteHalf,
     hello: PluginMessage,
-    sender: mpsc::Sender<PluginMessage>,
+    (sender, progress): Claimed,
 ) {
     if write_reply(&mut write, &ServerReply::Welcome).await.is_err() || sender.send(hello).await.is_err() {
         return;
     }
     // `write` stays open until the stream ends: the plugin takes its closing as the daemon's death.
     loop {
-        match lines.next_line().await {
+        let line = lines.next_line().await;
+        // Counted before the line is handed on: the instance reads it once the stream ended, and replays from
+        // the run's journal whatever lies beyond.
+        progress.stream_bytes.store(lines.complete_bytes(), Ordering::Release);
+        match line {
             Ok(Some(line)) => match serde_json::from_str::<PluginMessage>(&line) {
                 Ok(PluginMessage::Hello { .. }) => tracing::warn!("ignored a second hello on a result connection"),
                 Ok(message) => {
@@ -353,15 +362,15 @@ async fn stream_lines(
     }
 }
 
-fn admit(line: &str, routes: &Routes, group_run: &str) -> Result<(PluginMessage, mpsc::Sender<PluginMessage>), String> {
+fn admit(line: &str, routes: &Routes, group_run: &str) -> Result<(PluginMessage, Claimed), String> {
     let hello: PluginMessage = serde_json::from_str(line).map_err(|err| format!("expected a hello message: {err}"))?;
     let PluginMessage::Hello { run_id, token, .. } = &hello else {
         return Err("expected a hello message first".to_owned());
     };
-    let sender = routes
+    let claimed = routes
         .claim(group_run, run_id, token)
         .map_err(|why| format!("{why} (run id {})", truncate(run_id)))?;
-    Ok((hello, sender))
+    Ok((hello, claimed))
 }
 
 /// Tells the peer why and closes the connection (by dropping `write`).

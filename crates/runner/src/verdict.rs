@@ -36,6 +36,9 @@ pub(crate) struct Facts<'a> {
     pub(crate) exiting: Option<i32>,
     /// The test that started last and never finished.
     pub(crate) last_started: Option<String>,
+    /// Every line the plugin queued reached the daemon (the socket's, then the journal's): a test that started
+    /// and has no result was running when pytest died.
+    pub(crate) stream_complete: bool,
     pub(crate) plugin_connected: bool,
     pub(crate) python: &'a str,
     pub(crate) timeout_ms: Option<u64>,
@@ -104,7 +107,8 @@ pub(crate) fn judge(facts: &Facts<'_>) -> Verdict {
     }
     if let Some(name) = &signal {
         let why = format!("pytest was killed by {name}");
-        return verdict(RunStatus::Error, vec![with_last_started(why, facts)], None);
+        let unfinished = blame(&format!("{why} while this test ran"), facts);
+        return verdict(RunStatus::Error, vec![with_last_started(why, facts)], unfinished);
     }
     let code = exit_code.unwrap_or(-1);
     if !facts.plugin_connected {
@@ -112,10 +116,11 @@ pub(crate) fn judge(facts: &Facts<'_>) -> Verdict {
     }
     if facts.session_exit.is_none() {
         let why = format!("pytest exited with code {code} before its session finished");
+        let unfinished = blame(&format!("pytest exited with code {code} while this test ran"), facts);
         return verdict(
             RunStatus::Error,
             vec![with_tail(with_last_started(why, facts), facts.tail)],
-            None,
+            unfinished,
         );
     }
     let unfinished = Some("the test did not finish".to_owned());
@@ -161,10 +166,16 @@ pub(crate) fn judge(facts: &Facts<'_>) -> Verdict {
     }
 }
 
-/// Names the test that was running, without blaming it: results of the last few milliseconds before a hard crash
-/// may not have reached the daemon, so a later test may be the culprit.
+/// What to say of the test that was running when pytest died: only when every queued line arrived is it known
+/// to be that test; else the results of the last few milliseconds may be lost, and a later test the culprit.
+fn blame(why: &str, facts: &Facts<'_>) -> Option<String> {
+    facts.stream_complete.then(|| why.to_owned())
+}
+
+/// Names the test that was running; without every queued line, only as the last one known to have started.
 fn with_last_started(message: String, facts: &Facts<'_>) -> String {
     match &facts.last_started {
+        Some(test_id) if facts.stream_complete => format!("{message} while {test_id} ran"),
         Some(test_id) => {
             format!("{message}; the last test known to have started is {test_id} (no result arrived for it)")
         }
@@ -210,6 +221,7 @@ mod tests {
             session_exit,
             exiting: None,
             last_started: None,
+            stream_complete: false,
             plugin_connected: true,
             python: "py",
             timeout_ms: None,
@@ -264,6 +276,25 @@ mod tests {
             "{:?}",
             v.errors
         );
+    }
+
+    #[test]
+    fn with_every_queued_line_a_signal_blames_the_running_test() {
+        let tail = VecDeque::new();
+        let mut f = facts(Exit::Signal(11), None, &tail);
+        f.last_started = Some("t.py::b".into());
+        f.stream_complete = true;
+        let v = judge(&f);
+        assert_eq!(v.status, RunStatus::Error);
+        assert_eq!(
+            v.unfinished.as_deref(),
+            Some("pytest was killed by SIGSEGV while this test ran")
+        );
+        assert_eq!(v.errors, ["pytest was killed by SIGSEGV while t.py::b ran"]);
+        let mut f = facts(Exit::Code(7), None, &tail);
+        f.stream_complete = true;
+        let v = judge(&f);
+        assert!(v.unfinished.unwrap().contains("code 7"));
     }
 
     #[test]

@@ -101,6 +101,11 @@ impl Daemon {
         procs::assert_marked_gone(&self.marker, self.child.id(), timeout);
     }
 
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends `signal` to the daemon itself (not to its runs).
     pub fn signal(&self, signal: Signal) {
         let pid = Pid::from_raw(i32::try_from(self.child.id()).expect("pid fits i32"));

@@ -121,6 +121,7 @@ mod tests {
             queued_ms: 0,
             resources: Resources::default(),
             coverage: None,
+            escaped_processes: Vec::new(),
         }
     }
 

@@ -69,6 +69,7 @@ pub(crate) fn merge(mut shards: Vec<RunTestsResult>) -> Option<RunTestsResult> {
         queued_ms: shards.iter().map(|s| s.queued_ms).min().unwrap_or(0),
         resources: Resources::default(),
         coverage: None,
+        escaped_processes: Vec::new(),
     };
     for shard in shards {
         let s = shard.summary;
@@ -89,6 +90,7 @@ pub(crate) fn merge(mut shards: Vec<RunTestsResult>) -> Option<RunTestsResult> {
         merged.collection_skips.extend(shard.collection_skips);
         merged.warnings.extend(shard.warnings);
         merged.warning_count += shard.warning_count;
+        merged.escaped_processes.extend(shard.escaped_processes);
     }
     Some(merged)
 }
@@ -137,6 +139,7 @@ mod tests {
             queued_ms: 0,
             resources: Resources::default(),
             coverage: None,
+            escaped_processes: Vec::new(),
         }
     }
 

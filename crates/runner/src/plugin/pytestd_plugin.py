@@ -5,16 +5,22 @@ socket, this run's id and a secret token. Everything is read and the connection 
 test runs, so tests that clear ``os.environ`` or forbid new sockets cannot cut the stream.
 
 Messages are newline-delimited JSON (see the protocol crate's ``plugin`` module). The hot path, a passing test
-with no output, costs two short hand-formatted lines appended to a queue; anything else is sent in full. A timer
-thread sends the queue every 20 ms: a write per test would wake the daemon thousands of times a second and cost
-more than the tests. ``os._exit`` is wrapped to send what is queued, and to say so, before the interpreter goes;
-at session end everything is sent.
+with no output, costs two short hand-formatted lines copied into the journal; anything else is sent in full. A
+timer thread sends what the journal gained every 20 ms: a write per test would wake the daemon thousands of times a
+second and cost more than the tests. ``os._exit`` is wrapped to send what is queued, and to say so, before the
+interpreter goes; at session end everything is sent.
+
+The journal is a file the daemon made for this run (``PYTESTD_JOURNAL``), mapped into memory: a line is in it as
+soon as it is queued, without a system call, so a pytest that dies in a way no Python code sees (SIGKILL, a
+segfault, closed descriptors) loses nothing. The daemon reads the lines the socket did not deliver from it after
+pytest died. Its layout: 8 bytes, little-endian, the stream offset of the data's first byte (the bytes sent before
+it was last rewound), then the data: exactly the bytes the socket carries after the hello, then zeros.
 """
 
-import collections
 import io
 import json
 import json.encoder
+import mmap
 import os
 import signal
 import socket
@@ -28,6 +34,7 @@ _SOCKET = os.environ.get("PYTESTD_SOCKET")
 _RUN_ID = os.environ.get("PYTESTD_RUN_ID")
 _TOKEN = os.environ.get("PYTESTD_TOKEN")
 _SELECT_FILE = os.environ.get("PYTESTD_SELECT_FILE")
+_JOURNAL = os.environ.get("PYTESTD_JOURNAL")
 _DISCOVER = os.environ.get("PYTESTD_MODE") == "discover"
 # xdist workers load this plugin too; only the controller talks to the daemon (it sees every worker's reports).
 _IS_XDIST_WORKER = "PYTEST_XDIST_WORKER" in os.environ
@@ -36,6 +43,10 @@ _IS_XDIST_WORKER = "PYTEST_XDIST_WORKER" in os.environ
 _MAX_OUTPUT = 1 << 20
 _TRUNCATED = "\n[pytestd: output truncated]\n"
 _FLUSH_INTERVAL = 0.02
+# The journal's header (the data's stream offset), and how much it grows at a time. Once everything written was
+# sent, the next line that does not fit starts the data over: the file stays about this size.
+_JOURNAL_HEADER = 8
+_JOURNAL_CHUNK = 1 << 20
 # Markers that say how a test is built rather than what it is; editors turn the others into filterable tags.
 _NOT_TAGS = frozenset(("parametrize", "usefixtures", "filterwarnings"))
 
@@ -44,18 +55,29 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 # writes a lone surrogate as a "\ud800" escape, which no strict JSON reader accepts. Raw, it is encoded with
 # "surrogatepass" below and arrives as invalid UTF-8, which the daemon replaces with U+FFFD.
 _quote = json.encoder.encode_basestring
+_UTF8, _RAW = "utf-8", "surrogatepass"
 
 
 class _Channel:
-    """The connection to the daemon: a buffered writer plus a watchdog that ends pytest if the daemon dies.
+    """The connection to the daemon: a journal that is also the send buffer, plus a watchdog that ends pytest if
+    the daemon dies.
 
-    The test thread only appends to ``lines`` (a deque: appends are atomic); the timer thread sends them. Sending
-    pops and writes under one lock, so lines keep their order whichever thread sends.
+    The test thread copies each line into the journal with ``mm.write``, which moves the map's position on only
+    after the copy; the timer thread sends ``_sent:mm.tell()``. Sending, growing and rewinding hold one lock, so
+    lines keep their order whichever thread sends, and the hot path takes no lock and makes no system call.
     """
 
-    def __init__(self, path, run_id, token):
+    def __init__(self, path, run_id, token, journal):
         self.finished = False
         self._broken = False
+        self._journal = journal
+        self.mm = _map_journal(journal, _JOURNAL_CHUNK)
+        self.mm.seek(_JOURNAL_HEADER)
+        # Maps replaced by bigger ones stay alive: freeing one closes the descriptor Python's mmap keeps, which
+        # by then may be a test's own file (after os.closerange).
+        self._old_maps = []
+        self._sent = _JOURNAL_HEADER
+        self._base = 0
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.settimeout(30)
         self._sock.connect("\0" + path[1:] if path.startswith("@") else path)  # "@name": an abstract socket
@@ -67,8 +89,8 @@ class _Channel:
             raise ConnectionError("the daemon refused this run: %s" % reply.get("reason", reply))
         self._sock.settimeout(None)
         self.pid = os.getpid()
-        self.lines = collections.deque()
         self._lock = threading.Lock()
+        os.register_at_fork(after_in_child=self._forked)
         threading.Thread(target=self._watch, name="pytestd-watchdog", daemon=True).start()
         threading.Thread(target=self._tick, name="pytestd-flush", daemon=True).start()
 
@@ -99,30 +121,103 @@ class _Channel:
     def _tick(self):
         while not self._broken and not self.finished:
             time.sleep(_FLUSH_INTERVAL)
-            if self.lines:
+            if self.mm.tell() != self._sent:
                 self.flush()
 
     def send(self, msg):
-        self.lines.append(_dumps(msg) + "\n")
+        self.put(_dumps(msg) + "\n")
+
+    def put(self, line):
+        """Queues one line; from here on it survives any death of pytest. The hot path inlines this."""
+        data = line.encode(_UTF8, _RAW)
+        try:
+            self.mm.write(data)
+        except ValueError:  # the map is full
+            self.put_bytes(data)
+
+    def put_bytes(self, data):
+        with self._lock:
+            mm = self.mm
+            if mm.tell() + len(data) > len(mm):
+                self._send_unsent()  # once per chunk: what is sent need not stay
+                pos = mm.tell()
+                if self._sent == pos:
+                    # Everything so far reached the daemon: start the data over. Zeros first, so that a death now
+                    # leaves a journal that holds nothing unsent; then the new stream offset.
+                    mm[_JOURNAL_HEADER:pos] = bytes(pos - _JOURNAL_HEADER)
+                    self._base += pos - _JOURNAL_HEADER
+                    mm[:_JOURNAL_HEADER] = self._base.to_bytes(_JOURNAL_HEADER, "little")
+                    mm.seek(_JOURNAL_HEADER)
+                    self._sent = _JOURNAL_HEADER
+                if mm.tell() + len(data) > len(mm):
+                    self._grow(mm.tell() + len(data))
+            self.mm.write(data)
+
+    def _grow(self, need):
+        old, pos = self.mm, self.mm.tell()
+        size = len(old)
+        while size < need:
+            size += max(_JOURNAL_CHUNK, size // 2)
+        # A bigger map of the same file, opened by path: mmap.resize would ftruncate the descriptor the map
+        # keeps, which a test may have closed and reused.
+        try:
+            grown = _map_journal(self._journal, size) if self._journal else None
+        except (OSError, ValueError):
+            grown = None
+        if grown is None:
+            # No file to grow (a test removed it, or there is no journal): keep sending from memory.
+            grown = mmap.mmap(-1, size)
+            grown[:pos] = old[:pos]
+        grown.seek(pos)
+        self._old_maps.append(old)
+        self.mm = grown
+
+    def _forked(self):
+        # A forked child shares the journal's pages and the socket, not the stream: whatever it queues goes into
+        # private memory and nowhere else.
+        pos = self.mm.tell()
+        self.mm = mmap.mmap(-1, len(self.mm))
+        self.mm.seek(pos)
+        self._broken = True
 
     def flush(self):
         with self._lock:
-            lines = self.lines
-            count = len(lines)
-            if not count or self._broken:
-                return
-            data = "".join([lines.popleft() for _ in range(count)]).encode("utf-8", "surrogatepass")
-            try:
-                self._sock.sendall(data)
-            except OSError:
-                self._broken = True
+            self._send_unsent()
+
+    def _send_unsent(self):
+        start, end = self._sent, self.mm.tell()
+        if start == end or self._broken:
+            return
+        try:
+            self._sock.sendall(self.mm[start:end])
+        except OSError:
+            self._broken = True  # the journal keeps the rest for the daemon
+            return
+        self._sent = end
+
+
+def _map_journal(path, size):
+    """Maps the run's journal, at least `size` bytes of it; without one, an anonymous map that is only the send
+    buffer."""
+    if not path:
+        return mmap.mmap(-1, size)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        if os.fstat(fd).st_size < size:
+            os.ftruncate(fd, size)
+        try:
+            return mmap.mmap(fd, size, trackfd=False)  # Python 3.13+: no descriptor kept
+        except TypeError:
+            return mmap.mmap(fd, size)
+    finally:
+        os.close(fd)
 
 
 _channel = None
 _connect_error = None
 if _SOCKET and _RUN_ID and _TOKEN and not _IS_XDIST_WORKER:
     try:
-        _channel = _Channel(_SOCKET, _RUN_ID, _TOKEN)
+        _channel = _Channel(_SOCKET, _RUN_ID, _TOKEN, _JOURNAL)
     except (OSError, ValueError) as exc:
         _connect_error = exc
 
@@ -553,13 +648,17 @@ def pytest_runtest_logstart(nodeid, location):
     _compared = None
     path, lineno = location[0], location[1]
     if path is None or lineno is None:
-        channel.lines.append('{"type":"testStarted","nodeid":%s}\n' % _quote(nodeid))
+        data = ('{"type":"testStarted","nodeid":%s}\n' % _quote(nodeid)).encode(_UTF8, _RAW)
     else:
         quoted = _quoted_paths.get(path)
         if quoted is None:
             quoted = _quoted_paths[path] = _quote(path.replace(os.sep, "/"))
-        channel.lines.append('{"type":"testStarted","nodeid":%s,"path":%s,"line":%d}\n'
-                             % (_quote(nodeid), quoted, lineno + 1))
+        data = ('{"type":"testStarted","nodeid":%s,"path":%s,"line":%d}\n'
+                % (_quote(nodeid), quoted, lineno + 1)).encode(_UTF8, _RAW)
+    try:
+        channel.mm.write(data)  # channel.put, inlined
+    except ValueError:
+        channel.put_bytes(data)
 
 
 def _subtest_description(report):
@@ -640,8 +739,12 @@ def pytest_runtest_logreport(report):
         if not report.sections:
             if _pending is not None:
                 _send_pending()
-            channel.lines.append('{"type":"report","nodeid":%s,"when":"teardown","outcome":"passed","duration":%r}\n'
-                                 % (_quote(nodeid), _unsent_duration.pop(nodeid, 0.0) + report.duration))
+            data = ('{"type":"report","nodeid":%s,"when":"teardown","outcome":"passed","duration":%r}\n'
+                    % (_quote(nodeid), _unsent_duration.pop(nodeid, 0.0) + report.duration)).encode(_UTF8, _RAW)
+            try:
+                channel.mm.write(data)  # channel.put, inlined
+            except ValueError:
+                channel.put_bytes(data)
             return
     msg = {"type": "report", "nodeid": nodeid, "when": report.when, "outcome": report.outcome,
            "duration": _unsent_duration.pop(nodeid, 0.0) + (report.duration or 0.0)}
