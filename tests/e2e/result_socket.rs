@@ -197,14 +197,21 @@ fn open_descriptors(pid: i32) -> usize {
 
 /// The environment of process `pid`, as any process of the same user can read it.
 pub(crate) fn run_environment(pid: i32) -> HashMap<String, String> {
-    let environ = fs::read(format!("/proc/{pid}/environ")).unwrap();
-    environ
-        .split(|&b| b == 0)
-        .filter_map(|var| {
-            let (name, value) = std::str::from_utf8(var).ok()?.split_once('=')?;
-            Some((name.to_owned(), value.to_owned()))
-        })
-        .collect()
+    // runStarted comes as soon as pytest is spawned: until it has exec'd, /proc shows the daemon's environment.
+    let read = || -> HashMap<String, String> {
+        let environ = fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        environ
+            .split(|&b| b == 0)
+            .filter_map(|var| {
+                let (name, value) = std::str::from_utf8(var).ok()?.split_once('=')?;
+                Some((name.to_owned(), value.to_owned()))
+            })
+            .collect()
+    };
+    wait_until(REPLY, "pytest's environment to hold PYTESTD_SOCKET", || {
+        read().contains_key("PYTESTD_SOCKET")
+    });
+    read()
 }
 
 /// Connects to a result socket address as `PYTESTD_SOCKET` gives it (`@name` for an abstract socket).
