@@ -5,7 +5,9 @@
 
 For each case in CASES (`--list` prints them: a fixture project under tests/fixtures/fidelity/ plus extra pytest
 arguments) and for each interpreter given with --python (default: target/test-venv/bin/python, the pinned
-pytest 9), the project is run twice with the same arguments:
+pytest 9), the project is run with the same arguments by plain pytest and twice by pytestd, once started cold
+(`warm: false`) and once forked from the project's warm template (the check waits for the templates to be ready,
+and a run that was not forked when it could have been is a mismatch):
 
   * the oracle: plain `python -m pytest --rootdir=<project> --report-log=FILE <args>` (pytest-reportlog writes
     pytest's own reports, one JSON object per line: every TestReport, SubTestReport and CollectReport);
@@ -410,14 +412,23 @@ def run_oracle(python, case, tmpdir):
     return oracle, proc.returncode, proc.stdout, time.monotonic() - started
 
 
-def run_pytestd(client, python, cases):
-    """Starts every case's run at once (the daemon queues past maxParallel) and collects the answers."""
+RUN_ENV = {"PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def must_start_cold(case):
+    """The daemon starts these cold even with a warm template: xdist and plugin choices (see the runner's warm/key.rs)."""
+    return any(a.startswith("-n") or a.startswith("-p") or a.startswith("--dist") for a in case.args)
+
+
+def run_pytestd(client, python, cases, warm):
+    """Starts every case's run at once (the daemon queues past maxParallel) and collects the answers; `warm`: fork
+    the runs from the projects' warm templates, else start each cold."""
     runs = {}
     for case in cases:
         run = client.run_tests(case.cwd, None, args=case.args, python=python,
-                               env={"PYTHONDONTWRITEBYTECODE": "1"}, timeoutMs=RUN_TIMEOUT_S * 1000,
-                               stopOnCollectionErrors=not case.daemon_default)
-        runs[run.request_id] = {"case": case, "run_id": run.run_id, "streamed": {}, "result": None}
+                               env=RUN_ENV, timeoutMs=RUN_TIMEOUT_S * 1000,
+                               stopOnCollectionErrors=not case.daemon_default, warm=warm)
+        runs[run.request_id] = {"case": case, "run_id": run.run_id, "streamed": {}, "result": None, "warm": None}
     by_run_id = {r["run_id"]: r for r in runs.values()}
     pending = set(runs)
     for msg in client.messages():
@@ -426,6 +437,8 @@ def run_pytestd(client, python, cases):
             r = by_run_id.get(params.get("runId"))
             if r is not None and msg["method"] == "testResult":
                 r["streamed"][params.get("testId")] = params.get("outcome")
+            if r is not None and msg["method"] == "runStarted":
+                r["warm"] = bool(params.get("warm"))
             continue
         r = runs.get(msg.get("id"))
         if r is None:
@@ -439,6 +452,25 @@ def run_pytestd(client, python, cases):
     if pending:
         raise PytestdError(None, "pytestd exited before answering every run")
     return {r["case"].name: r for r in runs.values()}
+
+
+def warm_up(client, python, cases):
+    """Makes every project's warm template ready: a quick run per project asks for it (the cold round already told
+    the daemon what the projects import), then listRuns is polled until each project has a ready template."""
+    cwds = sorted({case.cwd for case in cases})
+    for cwd in cwds:
+        list(client.run_tests(cwd, None, args=["--collect-only", "-q"], python=python, env=RUN_ENV,
+                              timeoutMs=RUN_TIMEOUT_S * 1000))
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while True:
+        templates = client.request("listRuns", {}).get("templates", [])
+        ready = {t["cwd"] for t in templates
+                 if t["state"] == "ready" and os.path.realpath(t["python"]) == os.path.realpath(python)}
+        if set(cwds) <= ready:
+            return
+        if time.monotonic() > deadline:
+            raise PytestdError(None, f"no warm template got ready for {sorted(set(cwds) - ready)}")
+        time.sleep(0.2)
 
 
 def probe(python):
@@ -504,7 +536,8 @@ def check(a, cases, pythons):
     lines = []
     os.environ.setdefault("RUST_LOG", "warn")
     with tempfile.TemporaryDirectory(prefix="pytestd-conformance-") as tmpdir, \
-            PytestdClient(a.pytestd, init_options={"maxParallel": 4}, timeout=RUN_TIMEOUT_S + 60) as client:
+            PytestdClient(a.pytestd, init_options={"maxParallel": 4, "warmTemplates": len({c.cwd for c in cases})},
+                          timeout=RUN_TIMEOUT_S + 60) as client:
         for python in pythons:
             version, problem = probe(python)
             if version is None or problem:
@@ -520,26 +553,36 @@ def check(a, cases, pythons):
                     runnable.append(case)
             with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
                 oracles = {c.name: pool.submit(run_oracle, python, c, tmpdir) for c in runnable}
-                answers = run_pytestd(client, python, runnable)
+                # Each case twice: started cold, then forked from the project's warm template.
+                rounds = [("cold", run_pytestd(client, python, runnable, warm=False))]
+                warm_up(client, python, runnable)
+                rounds.append(("warm", run_pytestd(client, python, runnable, warm=True)))
                 tests = mismatches = 0
-                for case in runnable:
-                    oracle, oracle_exit, oracle_output, _ = oracles[case.name].result()
-                    found, compared = compare(case, oracle, oracle_exit, answers[case.name])
-                    if case.same_as and case.same_as in oracles:
-                        seen = {nodeid for nodeid, _, _ in found}
-                        found += [m for m in compare_outcomes(case.same_as, oracles[case.same_as].result()[0][0],
-                                                              answers[case.name]) if m[0] not in seen]
-                    tests += compared
-                    mismatches += len(found)
-                    state = "ok  " if not found else "FAIL"
-                    print(f"{state} [pytest {version}] {case.name}: {compared} tests, {len(found)} mismatches")
-                    for nodeid, field, text in found:
-                        print(f"    MISMATCH {nodeid or '(run)'}: {field}: {text}")
-                    if found and a.verbose:
-                        tail = oracle_output.decode("utf-8", "replace").splitlines()[-40:]
-                        print("    plain pytest's output ended with:\n" + "\n".join("      " + t for t in tail))
-                    sys.stdout.flush()
-            line = (f"conformance [pytest {version}]: {tests} tests compared, {mismatches} mismatches "
+                for mode, answers in rounds:
+                    for case in runnable:
+                        oracle, oracle_exit, oracle_output, _ = oracles[case.name].result()
+                        answer = answers[case.name]
+                        found, compared = compare(case, oracle, oracle_exit, answer)
+                        if case.same_as and case.same_as in oracles:
+                            seen = {nodeid for nodeid, _, _ in found}
+                            found += [m for m in compare_outcomes(case.same_as, oracles[case.same_as].result()[0][0],
+                                                                  answer) if m[0] not in seen]
+                        expect_warm = mode == "warm" and not must_start_cold(case)
+                        if answer["warm"] != expect_warm:
+                            found.append((None, "warm", f"the run was {'forked' if answer['warm'] else 'started cold'}"
+                                                        f" in the {mode} round"))
+                        tests += compared
+                        mismatches += len(found)
+                        state = "ok  " if not found else "FAIL"
+                        print(f"{state} [pytest {version}] [{mode}] {case.name}: {compared} tests, "
+                              f"{len(found)} mismatches")
+                        for nodeid, field, text in found:
+                            print(f"    MISMATCH {nodeid or '(run)'}: {field}: {text}")
+                        if found and a.verbose:
+                            tail = oracle_output.decode("utf-8", "replace").splitlines()[-40:]
+                            print("    plain pytest's output ended with:\n" + "\n".join("      " + t for t in tail))
+                        sys.stdout.flush()
+            line = (f"conformance [pytest {version}]: {tests} tests compared cold and warm, {mismatches} mismatches "
                     f"({time.monotonic() - started:.1f} s)")
             print(line)
             lines.append(line)

@@ -299,7 +299,7 @@ fn json_events_are_lines_for_every_test_ending_with_the_result() {
 }
 
 #[test]
-fn max_parallel_splits_a_run_by_file_across_pytest_processes_and_merges_the_result() {
+fn max_parallel_is_shards_splitting_a_run_by_file_across_pytest_processes_merged_into_one_run() {
     let cache = tempfile::tempdir().unwrap();
     let wide = fixture("wide");
     // Four files and a package of ten: more files than processes; the broken file beside them is not selected.
@@ -314,12 +314,14 @@ fn max_parallel_splits_a_run_by_file_across_pytest_processes_and_merges_the_resu
     let expected: BTreeSet<String> = pytest_collect_only(&wide, &selection).into_iter().collect();
     assert_eq!(expected.len(), 26);
     assert_eq!(result_ids(&events), expected);
-    let runs: BTreeSet<String> = events
+    let runs: BTreeSet<&str> = events.iter().filter_map(|e| e["runId"].as_str()).collect();
+    assert_eq!(runs.len(), 1, "one run");
+    let shards: BTreeSet<u64> = events
         .iter()
         .filter(|e| e["event"] == "runStarted")
-        .map(|e| e["runId"].as_str().unwrap().to_owned())
+        .map(|e| e["shard"].as_u64().expect("runStarted names its shard"))
         .collect();
-    assert_eq!(runs.len(), 3, "three pytest processes");
+    assert_eq!(shards, BTreeSet::from([0, 1, 2]), "three pytest processes");
     let last = events.last().unwrap();
     assert_eq!(last["event"], "runFinished");
     assert_eq!(last["result"]["summary"]["passed"], 26);
@@ -338,10 +340,14 @@ fn last_failed_reruns_exactly_the_tests_that_failed() {
         .collect();
     assert_eq!(failed.len(), 4, "{failed:?}");
     let remembered = walk(&cache.path().join("pytestd"));
+    let kinds: BTreeSet<String> = remembered
+        .iter()
+        .filter_map(|file| file.parent()?.file_name()?.to_str().map(str::to_owned))
+        .collect();
     assert_eq!(
-        remembered.len(),
-        1,
-        "one cache file under XDG_CACHE_HOME/pytestd: {remembered:?}"
+        (remembered.len(), kinds),
+        (2, BTreeSet::from(["durations".to_owned(), "last-failed".to_owned()])),
+        "one file of failures and one of durations under XDG_CACHE_HOME/pytestd: {remembered:?}"
     );
 
     let again = cli(&["run", &outcomes(), "--last-failed", "--json"], cache.path());

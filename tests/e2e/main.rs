@@ -30,4 +30,6 @@ mod outcomes;
 mod protocol_fuzz;
 mod result_socket;
 mod selection;
+mod shards;
 mod spoof;
+mod warm;

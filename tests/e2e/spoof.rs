@@ -103,6 +103,8 @@ fn a_token_stolen_by_a_process_outside_the_run_is_refused_and_the_real_plugin_st
     params["env"]["PYTESTD_E2E_GATE"] = json!(gate.display().to_string());
     params["env"]["PYTESTD_E2E_FIFO"] = json!(fifo.display().to_string());
     params["env"]["PYTESTD_E2E_PYTHON"] = json!(test_python());
+    // The held interpreter waits on the fifo at every start: a warm template started with it would take the go.
+    params["warm"] = json!(false);
     let request = daemon.request("runTests", params);
     let started = daemon.wait_run_notification("runStarted", &run_id, RUN);
     let leader = i32::try_from(started["pid"].as_i64().unwrap()).unwrap();

@@ -35,6 +35,15 @@ pub struct Settings {
     /// Environment variables set for every run, under the run's own `env`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<BTreeMap<String, String>>,
+    /// Start runs from warm templates: per project, interpreter and environment, a Python process that has
+    /// imported pytest, its plugins and the installed modules earlier runs used, forked for each run (default
+    /// true where the platform allows it). `false` stops the templates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_start: Option<bool>,
+    /// How many warm templates may live at once, one per project, interpreter and environment (default 4); the
+    /// least recently used is stopped to make room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_templates: Option<u32>,
 }
 
 /// A setting that can only make every run fail: the field's path (`env["A=B"]`, `maxParallel`) and why.
@@ -75,6 +84,7 @@ impl Settings {
             ("maxParallel", self.max_parallel.map(u64::from)),
             ("timeoutMs", self.timeout_ms),
             ("memoryLimitBytes", self.memory_limit_bytes),
+            ("warmTemplates", self.warm_templates.map(u64::from)),
         ] {
             if value == Some(0) {
                 return invalid(field.into(), "must be at least 1 (leave it out for no limit)");

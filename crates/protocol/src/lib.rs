@@ -15,6 +15,8 @@ pub mod methods;
 pub mod notifications;
 pub mod plugin;
 pub mod runs;
+pub mod shards;
+pub mod warm;
 
 /// Version of the JSON-RPC protocol, announced in `capabilities.experimental.pytestd.protocolVersion`.
 pub const PROTOCOL_VERSION: u32 = 1;

@@ -10,6 +10,9 @@ use crate::runs::{CollectionError, RunStatus, Summary, TestResult};
 pub struct RunQueued {
     /// The run.
     pub run_id: String,
+    /// In a sharded run, the shard (from 0) this comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<u32>,
     /// 1-based place in the queue.
     pub position: u32,
 }
@@ -20,10 +23,17 @@ pub struct RunQueued {
 pub struct RunStarted {
     /// The run.
     pub run_id: String,
+    /// In a sharded run, the shard (from 0) this comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<u32>,
     /// Process id of pytest (leader of its process group).
     pub pid: u32,
     /// The full command line.
     pub args: Vec<String>,
+    /// pytest was forked from the project's warm template rather than started cold; it runs exactly that
+    /// command line.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub warm: bool,
 }
 
 /// `testStarted`: a test is about to run.
@@ -32,6 +42,9 @@ pub struct RunStarted {
 pub struct TestStarted {
     /// The run.
     pub run_id: String,
+    /// In a sharded run, the shard (from 0) this comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<u32>,
     /// The test's node id.
     pub test_id: String,
 }
@@ -42,6 +55,9 @@ pub struct TestStarted {
 pub struct TestResultNotification {
     /// The run.
     pub run_id: String,
+    /// In a sharded run, the shard (from 0) this comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<u32>,
     /// The result.
     #[serde(flatten)]
     pub result: TestResult,
@@ -53,6 +69,9 @@ pub struct TestResultNotification {
 pub struct CollectionErrorNotification {
     /// The run.
     pub run_id: String,
+    /// In a sharded run, the shard (from 0) this comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<u32>,
     /// The error.
     #[serde(flatten)]
     pub error: CollectionError,
@@ -74,6 +93,9 @@ pub enum Stream {
 pub struct RunOutput {
     /// The run.
     pub run_id: String,
+    /// In a sharded run, the shard (from 0) this comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<u32>,
     /// The pipe.
     pub stream: Stream,
     /// The text.
@@ -103,6 +125,7 @@ mod tests {
     fn test_result_notification_is_flat() {
         let n = TestResultNotification {
             run_id: "r".into(),
+            shard: None,
             result: TestResult {
                 duration_ms: 0.25,
                 ..TestResult::new("t.py::a", Outcome::Passed)
@@ -111,6 +134,19 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&n).unwrap(),
             r#"{"runId":"r","testId":"t.py::a","outcome":"passed","durationMs":0.25}"#
+        );
+    }
+
+    #[test]
+    fn a_shard_is_named_only_in_sharded_runs() {
+        let n = TestStarted {
+            run_id: "r".into(),
+            shard: Some(2),
+            test_id: "t.py::a".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&n).unwrap(),
+            r#"{"runId":"r","shard":2,"testId":"t.py::a"}"#
         );
     }
 }

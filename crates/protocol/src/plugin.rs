@@ -26,6 +26,9 @@ pub const ENV_COVERAGE: &str = "PYTESTD_COVERAGE";
 /// bytes (little-endian) are the stream offset of the data that follows; the data are the bytes the socket carries
 /// after the hello, then zeros.
 pub const ENV_JOURNAL: &str = "PYTESTD_JOURNAL";
+/// Environment variable that asks the plugin to name, at the end of the session, the installed modules the run
+/// imported (`imports`), so the daemon's warm template for the project can preload them.
+pub const ENV_RECORD_IMPORTS: &str = "PYTESTD_RECORD_IMPORTS";
 /// Module name under which pytest loads the plugin (`-p <name>`).
 pub const PLUGIN_MODULE: &str = "pytestd_plugin";
 
@@ -133,6 +136,13 @@ pub enum PluginMessage {
     Exiting {
         /// The exit code passed to `os._exit`.
         code: i32,
+    },
+    /// The modules of the installation (standard library, site-packages) the run had imported by the end of its
+    /// session, in import order; sent before `sessionFinish` when [`ENV_RECORD_IMPORTS`] is set.
+    #[serde(rename_all = "camelCase")]
+    Imports {
+        /// Full module names.
+        modules: Vec<String>,
     },
     /// pytest's session ended.
     #[serde(rename_all = "camelCase")]

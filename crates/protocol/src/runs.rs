@@ -45,6 +45,14 @@ pub struct RunTestsParams {
     /// Measure coverage with coverage.py; the result carries it in `coverage`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<crate::coverage::CoverageParam>,
+    /// Start pytest from the project's warm template when there is a ready one (default: the `warmStart`
+    /// setting); `false` always starts a fresh interpreter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm: Option<bool>,
+    /// Split the run by file across this many pytest processes (`N` or `"auto"`), balanced by remembered
+    /// durations; notifications say which shard, and the result is merged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<crate::shards::Shards>,
 }
 
 /// What the `runTests` response carries of the results.
@@ -476,6 +484,9 @@ pub struct RunInfo {
     pub peak_rss_bytes: u64,
     /// CPU time used so far, in milliseconds.
     pub cpu_ms: u64,
+    /// A sharded run's shards (the figures above are their sums, and `pid` is absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<Vec<crate::shards::ShardInfo>>,
 }
 
 /// A run that ended badly, kept so a client can see what went wrong across runs.
@@ -508,6 +519,9 @@ pub struct ListRunsResult {
     pub queued: u32,
     /// The most recent runs that crashed, failed to start, were killed or timed out; newest first.
     pub recent_failures: Vec<RunFailure>,
+    /// The warm templates runs are forked from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<crate::warm::WarmTemplate>,
 }
 
 #[cfg(test)]

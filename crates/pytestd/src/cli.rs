@@ -54,7 +54,10 @@ Examples:
   cd tests && pytestd run test_a.py::TestX      paths and ids as pytest takes them, from any directory
   pytestd run --coverage-branch --coverage-lcov lcov.info   with coverage.py's table and an LCOV file
   pytestd run --last-failed                     only what failed last time in this project
+  pytestd run --shards auto                     split by file across the cores, balanced by remembered durations
   pytestd run --partition hash:2/3 --junit-xml part2.xml   machine 2 of 3 in CI
+  pytestd run --store-durations                 write .test_durations (pytest-split's format) after the run
+  pytestd run --partition duration:2/3          machine 2 of 3, an equal share of .test_durations' time
   pytestd run --json | jq -c 'select(.event == \"testResult\")'
 
 Exit codes (as pytest's): 0 all passed, 1 tests failed, 2 interrupted or cancelled (Ctrl-C), 3 internal error

@@ -7,6 +7,7 @@
 //! replacing it with U+FFFD would silently run or select something other than what the client named.
 
 use serde::de::IgnoredAny;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use tower_lsp_server::jsonrpc::{Request, Response};
 
@@ -35,24 +36,48 @@ pub(crate) enum Verdict {
     Refuse { id: Value, code: i64, message: String },
 }
 
+/// A JSON-RPC message as tower-lsp-server's codec reads one: its own `Message` type is private, and this is its
+/// shape. Being untagged, it is read from a buffered copy of the whole body, which reads every string, also of fields
+/// that neither a request nor a response has.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Message {
+    Response(#[allow(dead_code)] Response),
+    Request(Request),
+}
+
 /// Decides what becomes of a well-framed body.
 pub(crate) fn classify(body: &[u8]) -> Verdict {
-    if let Ok(request) = serde_json::from_slice::<Request>(body) {
-        let (method, id) = (request.method(), request.id());
-        if let (true, Some(id)) = (method.starts_with("$/") && method != "$/cancelRequest", id) {
-            return Verdict::Refuse {
-                id: json!(id),
-                code: METHOD_NOT_FOUND,
-                message: format!("method not found: {method}"),
-            };
+    // Only what tower-lsp-server can read is passed on: a body it cannot read ends its input for good (tokio-util's
+    // reader stops at the first decoding error). It reads the body as UTF-8, then as a `Message`; reading it here as
+    // a `Request` alone would let through a bad byte or a lone surrogate in a field the request does not have.
+    let message = std::str::from_utf8(body)
+        .ok()
+        .and_then(|text| serde_json::from_str::<Message>(text).ok());
+    match message {
+        Some(Message::Request(request)) => {
+            let (method, id) = (request.method(), request.id());
+            if let (true, Some(id)) = (method.starts_with("$/") && method != "$/cancelRequest", id) {
+                return Verdict::Refuse {
+                    id: json!(id),
+                    code: METHOD_NOT_FOUND,
+                    message: format!("method not found: {method}"),
+                };
+            }
+            return Verdict::Pass(Lifecycle {
+                shutdown: method == "shutdown" && id.is_some(),
+                exit: method == "exit" && id.is_none(),
+            });
         }
-        return Verdict::Pass(Lifecycle {
-            shutdown: method == "shutdown" && id.is_some(),
-            exit: method == "exit" && id.is_none(),
-        });
+        Some(Message::Response(_)) => return Verdict::Pass(Lifecycle::default()),
+        None => {}
     }
-    if serde_json::from_slice::<Response>(body).is_ok() {
-        return Verdict::Pass(Lifecycle::default());
+    if std::str::from_utf8(body).is_err() {
+        return Verdict::Refuse {
+            id: scan_id(body),
+            code: PARSE_ERROR,
+            message: "parse error: the message is not valid UTF-8".to_owned(),
+        };
     }
     let id = scan_id(body);
     if let Err(err) = serde_json::from_slice::<IgnoredAny>(body) {
@@ -238,6 +263,31 @@ mod tests {
             }
         );
         assert!(matches!(classify(b"{oops"), Verdict::Refuse { code: -32700, .. }));
+    }
+
+    #[test]
+    fn invalid_utf8_is_a_parse_error_under_the_id_even_in_a_field_nobody_reads() {
+        for body in [
+            &b"{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"listRuns\",\"params\":{},\"extra\":\"\xff\"}"[..],
+            b"{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"listRuns\",\"params\":{\"x\":\"\xfe\"}}",
+        ] {
+            let verdict = classify(body);
+            assert!(
+                matches!(&verdict, Verdict::Refuse { id, code: -32700, .. } if *id == json!(5)),
+                "{verdict:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_lone_surrogate_in_a_field_no_message_has_is_refused_too() {
+        // tower-lsp-server reads every string of a body, so this one would end its input if it were passed on.
+        let body = br#"{"jsonrpc":"2.0","id":6,"method":"listRuns","params":{},"x":"\ud800"}"#;
+        let verdict = classify(body);
+        assert!(
+            matches!(&verdict, Verdict::Refuse { id, code: -32602, .. } if *id == json!(6)),
+            "{verdict:?}"
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Turns a run's events into protocol notifications, and mirrors them on the shared output channel
-//! (`window/logMessage`), each line prefixed with the run's short id.
+//! (`window/logMessage`), each line prefixed with the run's short id (and in a sharded run, the shard's index).
 
 use pytestd_protocol::debug::DebugReady;
 use pytestd_protocol::discovery::TestsDiscovered;
@@ -7,7 +7,7 @@ use pytestd_protocol::methods;
 use pytestd_protocol::notifications::{
     CollectionErrorNotification, RunFinished, RunOutput, RunQueued, RunStarted, TestResultNotification, TestStarted,
 };
-use pytestd_runner::RunEvent;
+use pytestd_runner::{RunEvent, ShardEvent};
 use tower_lsp_server::ls_types::notification::{LogMessage, Notification};
 use tower_lsp_server::ls_types::{LogMessageParams, MessageType};
 use tower_lsp_server::Client;
@@ -53,41 +53,67 @@ impl<'a> RunNotifier<'a> {
     }
 
     /// Sends the notification for `event`, and its line on the shared output channel where it has one.
-    pub(crate) async fn send(&self, event: RunEvent) {
+    pub(crate) async fn send(&self, tagged: ShardEvent) {
         let run_id = self.run_id.clone();
+        let ShardEvent { shard, event } = tagged;
+        let prefix = shard.map_or_else(|| self.prefix.clone(), |shard| shard_prefix(&self.run_id, shard));
+        let log = |line: String| self.log(&prefix, line);
         match event {
             RunEvent::Queued { position } => {
-                self.log(&format!("pytestd: queued at position {position}")).await;
-                self.notify::<RunQueuedN>(RunQueued { run_id, position }).await;
+                log(format!("pytestd: queued at position {position}")).await;
+                self.notify::<RunQueuedN>(RunQueued {
+                    run_id,
+                    shard,
+                    position,
+                })
+                .await;
             }
-            RunEvent::Started { pid, args } => {
-                self.notify::<RunStartedN>(RunStarted { run_id, pid, args }).await;
+            RunEvent::Started { pid, args, warm } => {
+                self.notify::<RunStartedN>(RunStarted {
+                    run_id,
+                    shard,
+                    pid,
+                    args,
+                    warm,
+                })
+                .await;
             }
             RunEvent::TestStarted { test_id } => {
-                self.notify::<TestStartedN>(TestStarted { run_id, test_id }).await;
+                self.notify::<TestStartedN>(TestStarted { run_id, shard, test_id })
+                    .await;
             }
             RunEvent::TestResult(result) => {
                 self.notify::<TestResultN>(TestResultNotification {
                     run_id,
+                    shard,
                     result: *result,
                 })
                 .await;
             }
             RunEvent::Output { stream, text } => {
-                self.log(&text).await;
-                self.notify::<RunOutputN>(RunOutput { run_id, stream, text }).await;
+                log(text.clone()).await;
+                self.notify::<RunOutputN>(RunOutput {
+                    run_id,
+                    shard,
+                    stream,
+                    text,
+                })
+                .await;
             }
-            RunEvent::Log(text) => self.log(&format!("pytestd: {text}")).await,
-            RunEvent::Collected { count } => self.log(&format!("pytestd: collected {count} tests")).await,
+            RunEvent::Log(text) => log(format!("pytestd: {text}")).await,
+            RunEvent::Collected { count } => log(format!("pytestd: collected {count} tests")).await,
             RunEvent::CollectionError(error) => {
                 let place = match error.line {
                     Some(line) => format!("{}:{line}", error.path),
                     None => error.path.clone(),
                 };
-                self.log(&format!("pytestd: error collecting {place}: {}", error.message))
-                    .await;
-                self.notify::<CollectionErrorN>(CollectionErrorNotification { run_id, error: *error })
-                    .await;
+                log(format!("pytestd: error collecting {place}: {}", error.message)).await;
+                self.notify::<CollectionErrorN>(CollectionErrorNotification {
+                    run_id,
+                    shard,
+                    error: *error,
+                })
+                .await;
             }
             RunEvent::DebugReady { host, port } => {
                 self.notify::<DebugReadyN>(DebugReady { run_id, host, port }).await;
@@ -115,10 +141,10 @@ impl<'a> RunNotifier<'a> {
         self.barriers.notify::<N>(self.client, params).await;
     }
 
-    async fn log(&self, line: &str) {
+    async fn log(&self, prefix: &str, line: String) {
         let message = LogMessageParams {
             typ: MessageType::LOG,
-            message: format!("{}{line}", self.prefix),
+            message: format!("{prefix}{line}"),
         };
         self.notify::<LogMessage>(message).await;
     }
@@ -130,6 +156,12 @@ pub(crate) fn prefix(run_id: &str) -> String {
     format!("[{short}] ")
 }
 
+/// `[<first 8 characters of the run id>/<shard>] `: a sharded run's line names its shard too.
+fn shard_prefix(run_id: &str, shard: u32) -> String {
+    let short: String = run_id.chars().take(8).collect();
+    format!("[{short}/{shard}] ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +171,6 @@ mod tests {
         assert_eq!(prefix("0123456789"), "[01234567] ");
         assert_eq!(prefix("ééééééééé"), "[éééééééé] ");
         assert_eq!(prefix("ab"), "[ab] ");
+        assert_eq!(shard_prefix("0123456789", 3), "[01234567/3] ");
     }
 }

@@ -7,6 +7,7 @@
 //! SIGINT too.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -17,6 +18,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use tower_lsp_server::{LspService, Server};
 
 use crate::envelope::MALFORMED_METHOD;
+use crate::memory::Trimmer;
 use crate::ordered::{Barriers, OrderedSocket};
 use crate::service::Backend;
 use crate::stdin::{FrameGuard, Observed};
@@ -54,10 +56,13 @@ async fn serve() -> anyhow::Result<ExitCode> {
     .custom_method(MALFORMED_METHOD, Backend::malformed)
     .finish();
 
-    let (stdin, eof, observed) = FrameGuard::new(crate::stdio::input());
+    // Returns what a large response freed to the kernel once the protocol goes quiet; it runs as long as the runtime.
+    let trimmer = Arc::new(Trimmer::default());
+    tokio::spawn(trimmer.clone().run());
+    let (stdin, eof, observed) = FrameGuard::new(trimmer.watch(crate::stdio::input()));
     let server = Server::new(
         stdin,
-        crate::stdio::output(),
+        trimmer.watch(crate::stdio::output()),
         OrderedSocket::new(socket, barriers.clone()),
     )
     .concurrency_level(CONCURRENCY)

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use pytestd_protocol::coverage::CoverageOptions;
 use pytestd_protocol::debug::{DebugOptions, DEFAULT_WAIT_FOR_CLIENT_MS};
 use pytestd_protocol::plugin::{
-    ENV_COVERAGE, ENV_DEBUG, ENV_JOURNAL, ENV_MODE, ENV_RUN_ID, ENV_SELECT_FILE, ENV_SOCKET, ENV_TOKEN, PLUGIN_MODULE,
+    ENV_COVERAGE, ENV_DEBUG, ENV_JOURNAL, ENV_MODE, ENV_RECORD_IMPORTS, ENV_RUN_ID, ENV_SELECT_FILE, ENV_SOCKET,
+    ENV_TOKEN, PLUGIN_MODULE,
 };
 use pytestd_protocol::runs::RunTestsParams;
 use serde_json::json;
@@ -116,6 +117,10 @@ pub(crate) fn build(
     env.insert(ENV_TOKEN.into(), token.to_owned());
     if kind == JobKind::Discover {
         env.insert(ENV_MODE.into(), "discover".to_owned());
+    }
+    // Cold runs too: what they import is what the project's template will preload.
+    if config.warm_start {
+        env.insert(ENV_RECORD_IMPORTS.into(), "1".to_owned());
     }
     // Created empty and private to the daemon's user; the plugin sizes and maps it.
     let journal = tempfile::Builder::new()

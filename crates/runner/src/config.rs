@@ -30,6 +30,10 @@ pub struct RunnerConfig {
     pub pytest_args: Vec<String>,
     /// Environment for every run, under the run's own.
     pub env: BTreeMap<String, String>,
+    /// Fork runs from warm templates (see the runner's `warm` module).
+    pub warm_start: bool,
+    /// At most this many warm templates at once.
+    pub warm_templates: u32,
 }
 
 impl Default for RunnerConfig {
@@ -43,6 +47,8 @@ impl Default for RunnerConfig {
             default_memory_limit: None,
             pytest_args: Vec::new(),
             env: BTreeMap::new(),
+            warm_start: true,
+            warm_templates: 4,
         }
     }
 }
@@ -86,6 +92,18 @@ impl RunnerConfig {
         }
         if let Some(env) = &settings.env {
             next.env = env.clone();
+        }
+        if let Some(warm) = settings.warm_start {
+            next.warm_start = warm;
+        }
+        if let Some(n) = settings.warm_templates {
+            if n == 0 {
+                return Err(invalid(
+                    "warmTemplates",
+                    "must be at least 1 (turn warmStart off instead)",
+                ));
+            }
+            next.warm_templates = n;
         }
         Ok(next)
     }

@@ -13,7 +13,7 @@ use pytestd_protocol::config::Settings;
 use pytestd_protocol::runs::{
     CancelState, ListRunsResult, RunFailure, RunInfo, RunState, RunStatus, RunTestsParams, RunTestsResult,
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::command::Paths;
 use crate::config::RunnerConfig;
@@ -23,6 +23,8 @@ use crate::instance::{Instance, InstanceCommand, InstanceHandle, Progress, Share
 use crate::monitor::Monitor;
 use crate::result_server::{ResultServer, Routes};
 use crate::runtime_dir::RuntimeDir;
+use crate::shards::memory::Memory;
+use crate::shards::{ChildJob, ShardEvent};
 
 /// Requests are validated with [`RunTestsParams`]; the runner takes them as they came over the wire.
 pub type RunSpec = RunTestsParams;
@@ -55,6 +57,17 @@ enum Command {
         run_id: String,
         outcome: Box<RunOutcome>,
     },
+    /// Jobs of a sharded run (its shards, or the collection that finds them), queued together.
+    SubmitChildren {
+        group: String,
+        jobs: Vec<ChildJob>,
+        reply: oneshot::Sender<Result<Vec<RunTicket>, RunnerError>>,
+    },
+    /// A sharded run has merged its shards' results.
+    GroupFinished {
+        run_id: String,
+        outcome: Box<RunOutcome>,
+    },
     Shutdown {
         reply: oneshot::Sender<()>,
     },
@@ -64,6 +77,10 @@ enum Command {
 #[derive(Clone, Debug)]
 pub struct Coordinator {
     tx: mpsc::UnboundedSender<Command>,
+    /// What is remembered of projects between runs (durations, the files found), written in the background.
+    memory: Memory,
+    /// The warm templates, listed beside the runs.
+    warm: crate::warm::WarmPool,
 }
 
 impl std::fmt::Debug for Command {
@@ -74,6 +91,8 @@ impl std::fmt::Debug for Command {
             Self::List { .. } => "List",
             Self::Configure { .. } => "Configure",
             Self::Finished { .. } => "Finished",
+            Self::SubmitChildren { .. } => "SubmitChildren",
+            Self::GroupFinished { .. } => "GroupFinished",
             Self::Shutdown { .. } => "Shutdown",
         })
     }
@@ -88,6 +107,7 @@ impl Coordinator {
         let monitor = Monitor::default();
         let sampler = monitor.start();
         let reaper = crate::escapees::start_reaper();
+        let warm = crate::warm::WarmPool::start();
         let shared = Arc::new(Shared {
             routes,
             paths: Paths {
@@ -95,11 +115,15 @@ impl Coordinator {
                 runtime: runtime.path().to_owned(),
             },
             monitor,
+            warm: warm.clone(),
         });
         let (tx, rx) = mpsc::unbounded_channel();
+        let memory = Memory::start(crate::shards::memory::default_dir());
         let actor = Actor {
             config,
             shared,
+            memory: memory.clone(),
+            groups: HashMap::new(),
             runs: HashMap::new(),
             queue: VecDeque::new(),
             running: 0,
@@ -113,7 +137,7 @@ impl Coordinator {
             _runtime: runtime,
         };
         tokio::spawn(actor.run(rx));
-        Ok(Self { tx })
+        Ok(Self { tx, memory, warm })
     }
 
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, RunnerError> {
@@ -130,6 +154,16 @@ impl Coordinator {
             reply,
         })
         .await?
+    }
+
+    /// Admits jobs of the sharded run `group`, contiguous in the queue; refused once the run is cancelled.
+    pub(crate) async fn submit_children(
+        &self,
+        group: &str,
+        jobs: Vec<ChildJob>,
+    ) -> Result<Vec<RunTicket>, RunnerError> {
+        let group = group.to_owned();
+        self.ask(|reply| Command::SubmitChildren { group, jobs, reply }).await?
     }
 
     /// Cancels a queued or running run.
@@ -152,7 +186,9 @@ impl Coordinator {
 
     /// Lists live runs.
     pub async fn list(&self) -> Result<ListRunsResult, RunnerError> {
-        self.ask(|reply| Command::List { reply }).await
+        let mut list = self.ask(|reply| Command::List { reply }).await?;
+        list.templates = self.warm.list().await;
+        Ok(list)
     }
 
     /// Changes settings for runs admitted from now on; a higher `maxParallel` starts waiting runs at once.
@@ -165,6 +201,8 @@ impl Coordinator {
     pub async fn shutdown(&self) {
         let _ = self.ask(|reply| Command::Shutdown { reply }).await;
         crate::escapees::kill_all_escaped().await;
+        // What the last runs taught is on disk before the process goes (`pytestd run` exits right after).
+        self.memory.flush().await;
     }
 }
 
@@ -173,9 +211,18 @@ impl Coordinator {
 #[derive(Debug)]
 pub struct RunTicket {
     run_id: String,
-    events: mpsc::Receiver<RunEvent>,
+    events: Events,
     result: Option<oneshot::Receiver<RunOutcome>>,
     coordinator: Coordinator,
+    /// The project whose memory learns this run's durations, on the requester's task rather than the actor's.
+    remember: Option<String>,
+}
+
+/// A job's events come straight from its instance; a sharded run's from its task, tagged with their shard.
+#[derive(Debug)]
+enum Events {
+    Job(mpsc::Receiver<RunEvent>),
+    Sharded(mpsc::Receiver<ShardEvent>),
 }
 
 impl RunTicket {
@@ -186,13 +233,26 @@ impl RunTicket {
 
     /// The next event; `None` once the run has ended and every event was taken.
     pub async fn next_event(&mut self) -> Option<RunEvent> {
-        self.events.recv().await
+        self.next_shard_event().await.map(|tagged| tagged.event)
+    }
+
+    /// The next event with the shard it comes from (always `None` for a run that is not sharded).
+    pub async fn next_shard_event(&mut self) -> Option<ShardEvent> {
+        match &mut self.events {
+            Events::Job(events) => events.recv().await.map(|event| ShardEvent { shard: None, event }),
+            Events::Sharded(events) => events.recv().await,
+        }
     }
 
     /// The run's result. Call after [`RunTicket::next_event`] returned `None` to see every event first.
     pub async fn result(mut self) -> Result<RunOutcome, RunnerError> {
         let rx = self.result.take().ok_or(RunnerError::ShuttingDown)?;
-        rx.await.map_err(|_| RunnerError::ShuttingDown)
+        let outcome = rx.await.map_err(|_| RunnerError::ShuttingDown)?;
+        if let Some(project) = &self.remember {
+            let durations = crate::shards::durations::of_result(&outcome.result);
+            self.coordinator.memory.record_durations(project, durations);
+        }
+        Ok(outcome)
     }
 }
 
@@ -211,11 +271,33 @@ struct Entry {
     handle: InstanceHandle,
     waiting: Option<Box<Instance>>,
     result_tx: oneshot::Sender<RunOutcome>,
+    /// The sharded run this job is part of.
+    parent: Option<Parent>,
+}
+
+/// Which sharded run a job belongs to, and which of its shards it is (`None`: the collection that finds them).
+#[derive(Debug, Clone)]
+struct Parent {
+    group: String,
+    shard: Option<u32>,
+}
+
+/// A sharded run: its task plans and merges; its jobs are entries of their own, which it lists.
+struct Group {
+    cwd: String,
+    submitted: Instant,
+    /// Its jobs so far, in the order they were submitted.
+    children: Vec<String>,
+    cancelled: watch::Sender<bool>,
+    result_tx: oneshot::Sender<RunOutcome>,
 }
 
 struct Actor {
     config: RunnerConfig,
     shared: Arc<Shared>,
+    memory: Memory,
+    /// Sharded runs by id; their jobs are in `runs`.
+    groups: HashMap<String, Group>,
     runs: HashMap<String, Entry>,
     queue: VecDeque<String>,
     running: u32,
@@ -253,6 +335,10 @@ impl Actor {
                     let _ = reply.send(self.configure(&settings));
                 }
                 Command::Finished { run_id, outcome } => self.finished(&run_id, *outcome),
+                Command::SubmitChildren { group, jobs, reply } => {
+                    let _ = reply.send(self.submit_children(&group, jobs));
+                }
+                Command::GroupFinished { run_id, outcome } => self.group_finished(&run_id, *outcome),
                 Command::Shutdown { reply } => self.shutdown(reply),
             }
         }
@@ -267,7 +353,7 @@ impl Actor {
             Some(id) => id.clone(),
             None => uuid::Uuid::new_v4().to_string(),
         };
-        if self.runs.contains_key(&run_id) {
+        if self.runs.contains_key(&run_id) || self.groups.contains_key(&run_id) {
             return Err(RunnerError::DuplicateRunId(run_id));
         }
         if !Path::new(&params.cwd).is_absolute() {
@@ -279,12 +365,27 @@ impl Actor {
                 limit: self.config.max_queued,
             });
         }
-        let coordinator = Coordinator {
-            tx: self.self_tx.upgrade().ok_or(RunnerError::ShuttingDown)?,
-        };
+        if crate::shards::is_sharded(&params, kind, &self.config)? {
+            return self.submit_group(run_id, params);
+        }
+        self.admit(run_id, params, kind, None)
+    }
+
+    /// Creates a job's instance and starts it, or queues it; `parent` names the sharded run it belongs to.
+    fn admit(
+        &mut self,
+        run_id: String,
+        params: RunSpec,
+        kind: JobKind,
+        parent: Option<Parent>,
+    ) -> Result<RunTicket, RunnerError> {
+        let waits = self.running >= self.config.max_parallel || !self.queue.is_empty();
+        let coordinator = self.handle()?;
         let (events_tx, events) = mpsc::channel(EVENT_BUFFER);
         let (result_tx, result) = oneshot::channel();
         let cwd = params.cwd.clone();
+        // A sharded run remembers its merged durations itself; a discovery has none.
+        let remember = (parent.is_none() && kind == JobKind::Run).then(|| cwd.clone());
         let (handle, progress, instance) = Instance::new(
             run_id.clone(),
             params,
@@ -301,6 +402,7 @@ impl Actor {
             handle,
             waiting: None,
             result_tx,
+            parent,
         };
         if waits {
             self.queue.push_back(run_id.clone());
@@ -312,9 +414,18 @@ impl Actor {
         self.runs.insert(run_id.clone(), entry);
         Ok(RunTicket {
             run_id,
-            events,
+            events: Events::Job(events),
             result: Some(result),
             coordinator,
+            remember,
+        })
+    }
+
+    fn handle(&self) -> Result<Coordinator, RunnerError> {
+        Ok(Coordinator {
+            tx: self.self_tx.upgrade().ok_or(RunnerError::ShuttingDown)?,
+            memory: self.memory.clone(),
+            warm: self.shared.warm.clone(),
         })
     }
 
@@ -338,6 +449,109 @@ impl Actor {
         });
     }
 
+    /// Admits a sharded run: its task finds the files, plans, and submits its jobs back here.
+    fn submit_group(&mut self, run_id: String, params: RunSpec) -> Result<RunTicket, RunnerError> {
+        let coordinator = self.handle()?;
+        let (events_tx, events) = mpsc::channel(EVENT_BUFFER);
+        let (result_tx, result) = oneshot::channel();
+        let (cancel_tx, cancelled) = watch::channel(false);
+        let cwd = params.cwd.clone();
+        let context = crate::shards::task::Context {
+            run_id: run_id.clone(),
+            params,
+            config: self.config.clone(),
+            coordinator: coordinator.clone(),
+            memory: self.memory.clone(),
+            events: events_tx,
+            cancelled,
+        };
+        let task = tokio::spawn(crate::shards::task::run(context));
+        let tx = self.self_tx.clone();
+        let id = run_id.clone();
+        tokio::spawn(async move {
+            // A panicking task still answers its request; its jobs' tickets went with it, which cancels them.
+            let outcome = task.await.unwrap_or_else(|err| {
+                tracing::error!(run_id = %id, %err, "sharded run failed");
+                crashed(&id, &err.to_string()).into()
+            });
+            if let Some(tx) = tx.upgrade() {
+                let _ = tx.send(Command::GroupFinished {
+                    run_id: id,
+                    outcome: Box::new(outcome),
+                });
+            }
+        });
+        self.finished.remove(&run_id);
+        self.groups.insert(
+            run_id.clone(),
+            Group {
+                cwd,
+                submitted: Instant::now(),
+                children: Vec::new(),
+                cancelled: cancel_tx,
+                result_tx,
+            },
+        );
+        Ok(RunTicket {
+            run_id,
+            events: Events::Sharded(events),
+            result: Some(result),
+            coordinator,
+            remember: None,
+        })
+    }
+
+    /// Admits a sharded run's jobs, one after the other in the queue. They were counted when the run was admitted,
+    /// so the queue's limit does not refuse them; a cancelled or finished run gets none.
+    fn submit_children(&mut self, group: &str, jobs: Vec<ChildJob>) -> Result<Vec<RunTicket>, RunnerError> {
+        if self.shutdown_waiters.is_some() {
+            return Err(RunnerError::ShuttingDown);
+        }
+        match self.groups.get(group) {
+            Some(g) if !*g.cancelled.borrow() => {}
+            _ => return Err(RunnerError::UnknownRun(group.to_owned())),
+        }
+        if let Some(job) = jobs
+            .iter()
+            .find(|job| self.runs.contains_key(&job.run_id) || self.groups.contains_key(&job.run_id))
+        {
+            return Err(RunnerError::DuplicateRunId(job.run_id.clone()));
+        }
+        let mut tickets = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let parent = Parent {
+                group: group.to_owned(),
+                shard: job.shard,
+            };
+            let id = job.run_id.clone();
+            tickets.push(self.admit(job.run_id, job.params, job.kind, Some(parent))?);
+            if let Some(g) = self.groups.get_mut(group) {
+                g.children.push(id);
+            }
+        }
+        Ok(tickets)
+    }
+
+    fn group_finished(&mut self, run_id: &str, outcome: RunOutcome) {
+        if let Some(group) = self.groups.remove(run_id) {
+            if matches!(outcome.result.status, RunStatus::Error | RunStatus::TimedOut) {
+                self.remember_failure(run_id, group.cwd.clone(), &outcome.result);
+            }
+            let _ = group.result_tx.send(outcome);
+        }
+        self.finished.insert(run_id.to_owned());
+        self.answer_shutdown();
+    }
+
+    /// Answers `shutdown` once no run is left.
+    fn answer_shutdown(&mut self) {
+        if self.runs.is_empty() && self.groups.is_empty() {
+            for waiter in self.shutdown_waiters.iter_mut().flat_map(std::mem::take) {
+                let _ = waiter.send(());
+            }
+        }
+    }
+
     fn pump(&mut self) {
         while self.running < self.config.max_parallel {
             let Some(run_id) = self.queue.pop_front() else { break };
@@ -348,6 +562,17 @@ impl Actor {
     }
 
     fn cancel(&mut self, run_id: &str) -> Result<CancelState, RunnerError> {
+        if let Some(group) = self.groups.get_mut(run_id) {
+            // Its task sees this and starts nothing more; every job it has is cancelled here and now.
+            group.cancelled.send_replace(true);
+            let children = group.children.clone();
+            for child in children {
+                if self.runs.contains_key(&child) {
+                    let _ = self.cancel(&child);
+                }
+            }
+            return Ok(CancelState::Cancelled);
+        }
         let Some(entry) = self.runs.get_mut(run_id) else {
             return if self.finished.contains(run_id) {
                 Ok(CancelState::AlreadyFinished)
@@ -374,17 +599,15 @@ impl Actor {
 
     fn complete(&mut self, run_id: &str, outcome: RunOutcome) {
         if let Some(entry) = self.runs.remove(run_id) {
-            if matches!(outcome.result.status, RunStatus::Error | RunStatus::TimedOut) {
+            // A shard's failure is its run's, which is remembered when it ends.
+            let failed = matches!(outcome.result.status, RunStatus::Error | RunStatus::TimedOut);
+            if failed && entry.parent.is_none() {
                 self.remember_failure(run_id, entry.cwd.clone(), &outcome.result);
             }
             let _ = entry.result_tx.send(outcome);
         }
         self.finished.insert(run_id.to_owned());
-        if self.runs.is_empty() {
-            for waiter in self.shutdown_waiters.iter_mut().flat_map(std::mem::take) {
-                let _ = waiter.send(());
-            }
-        }
+        self.answer_shutdown();
     }
 
     fn remember_failure(&mut self, run_id: &str, cwd: String, result: &RunTestsResult) {
@@ -415,23 +638,47 @@ impl Actor {
             rss_bytes: entry.progress.rss_bytes.load(Ordering::Relaxed),
             peak_rss_bytes: entry.progress.peak_rss_bytes.load(Ordering::Relaxed),
             cpu_ms: entry.progress.cpu_ms.load(Ordering::Relaxed),
+            shards: None,
         };
-        let mut running: Vec<_> = self.runs.iter().filter(|(_, e)| e.waiting.is_none()).collect();
+        // A sharded run is listed once, as itself, with its jobs' figures summed and each shard's beside them.
+        let mut running: Vec<_> = self
+            .runs
+            .iter()
+            .filter(|(_, e)| e.waiting.is_none() && e.parent.is_none())
+            .collect();
         running.sort_by_key(|(_, e)| e.submitted);
         let mut runs: Vec<RunInfo> = running
             .into_iter()
             .map(|(id, e)| info(id, e, RunState::Running))
             .collect();
         runs.extend(
-            self.queue
+            self.groups
                 .iter()
-                .filter_map(|id| self.runs.get(id).map(|e| info(id, e, RunState::Queued))),
+                .map(|(id, group)| self.group_info(id, group))
+                .filter(|group| group.state == RunState::Running),
         );
+        runs.sort_by_key(|run| std::cmp::Reverse(run.elapsed_ms));
+        let mut listed = HashSet::new();
+        for id in &self.queue {
+            let Some(entry) = self.runs.get(id) else { continue };
+            match &entry.parent {
+                None => runs.push(info(id, entry, RunState::Queued)),
+                Some(parent) => {
+                    if let Some(group) = self.groups.get(&parent.group) {
+                        let group = self.group_info(&parent.group, group);
+                        if group.state == RunState::Queued && listed.insert(parent.group.clone()) {
+                            runs.push(group);
+                        }
+                    }
+                }
+            }
+        }
         ListRunsResult {
             runs,
             max_parallel: self.config.max_parallel,
             running: self.running,
             queued: u32::try_from(self.queue.len()).unwrap_or(u32::MAX),
+            templates: Vec::new(),
             recent_failures: self
                 .failures
                 .iter()
@@ -447,23 +694,79 @@ impl Actor {
         }
     }
 
+    /// A sharded run in `listRuns`: queued while every job it has waits, else running.
+    fn group_info(&self, run_id: &str, group: &Group) -> RunInfo {
+        let jobs: Vec<(&Entry, Option<u32>)> = group
+            .children
+            .iter()
+            .filter_map(|id| self.runs.get(id))
+            .map(|entry| (entry, entry.parent.as_ref().and_then(|p| p.shard)))
+            .collect();
+        let waiting = !jobs.is_empty() && jobs.iter().all(|(e, _)| e.waiting.is_some());
+        let load =
+            |e: &Entry, f: fn(&Progress) -> &std::sync::atomic::AtomicU64| f(&e.progress).load(Ordering::Relaxed);
+        let sum = |f: fn(&Progress) -> &std::sync::atomic::AtomicU64| jobs.iter().map(|(e, _)| load(e, f)).sum();
+        let shards = jobs
+            .iter()
+            .filter_map(|(e, shard)| {
+                Some(pytestd_protocol::shards::ShardInfo {
+                    shard: (*shard)?,
+                    state: if e.waiting.is_some() {
+                        RunState::Queued
+                    } else {
+                        RunState::Running
+                    },
+                    pid: Some(e.progress.pid.load(Ordering::Relaxed)).filter(|pid| *pid != 0),
+                    test_count: load(e, |p| &p.tests),
+                    rss_bytes: load(e, |p| &p.rss_bytes),
+                    peak_rss_bytes: load(e, |p| &p.peak_rss_bytes),
+                    cpu_ms: load(e, |p| &p.cpu_ms),
+                })
+            })
+            .collect();
+        RunInfo {
+            run_id: run_id.to_owned(),
+            state: if waiting { RunState::Queued } else { RunState::Running },
+            cwd: group.cwd.clone(),
+            pid: None,
+            test_count: sum(|p| &p.tests),
+            elapsed_ms: millis(group.submitted.elapsed()),
+            rss_bytes: sum(|p| &p.rss_bytes),
+            peak_rss_bytes: sum(|p| &p.peak_rss_bytes),
+            cpu_ms: sum(|p| &p.cpu_ms),
+            shards: Some(shards),
+        }
+    }
+
     fn configure(&mut self, settings: &Settings) -> Result<(), RunnerError> {
         self.config = self.config.with(settings)?;
+        if self.config.warm_start {
+            self.shared.warm.set_capacity(self.config.warm_templates);
+        } else {
+            self.shared.warm.clear();
+        }
         self.pump();
         Ok(())
     }
 
     fn shutdown(&mut self, reply: oneshot::Sender<()>) {
         self.shutdown_waiters.get_or_insert_with(Vec::new).push(reply);
-        let live: Vec<String> = self.runs.keys().cloned().collect();
+        // Sharded runs first, so their tasks submit nothing more; their jobs are cancelled with them, once.
+        let live: Vec<String> = self
+            .groups
+            .keys()
+            .cloned()
+            .chain(
+                self.runs
+                    .iter()
+                    .filter(|(_, e)| e.parent.is_none())
+                    .map(|(id, _)| id.clone()),
+            )
+            .collect();
         for run_id in live {
             let _ = self.cancel(&run_id);
         }
-        if self.runs.is_empty() {
-            for waiter in self.shutdown_waiters.iter_mut().flat_map(std::mem::take) {
-                let _ = waiter.send(());
-            }
-        }
+        self.answer_shutdown();
     }
 }
 

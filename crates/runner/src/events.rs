@@ -18,6 +18,8 @@ pub enum RunEvent {
         pid: u32,
         /// Its full command line.
         args: Vec<String>,
+        /// Forked from the project's warm template rather than started cold.
+        warm: bool,
     },
     /// Collection finished: this many tests will run.
     Collected {

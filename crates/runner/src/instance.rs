@@ -25,7 +25,7 @@ use crate::lines::{LineReader, MAX_OUTPUT_LINE};
 use crate::monitor::Monitor;
 use crate::outbox::{finished_event, Outbox, OUTBOX_HIGH_WATER};
 use crate::outcome::Tally;
-use crate::process::{self, ProcessGroup};
+use crate::process::{self, ProcessGroup, RunChild};
 use crate::result_server::Routes;
 use crate::verdict::{self, Exit, Stop};
 
@@ -90,6 +90,7 @@ pub(crate) struct Shared {
     pub(crate) routes: Routes,
     pub(crate) paths: Paths,
     pub(crate) monitor: Monitor,
+    pub(crate) warm: crate::warm::WarmPool,
 }
 
 /// An instance not started yet: waiting in the queue, or about to be spawned.
@@ -183,33 +184,36 @@ impl Instance {
         let (plugin_tx, mut plugin_rx) = mpsc::channel(256);
         let mut route = Some(shared.routes.register(&run_id, &token, progress.clone(), plugin_tx));
         let started = Instant::now();
-        let (mut child, group) = match process::spawn_in_group(command.to_tokio()) {
+        let (mut child, group, cold_because) = match start(&command, &params, &config, &shared, &run_id).await {
             Ok(spawned) => spawned,
             Err(err) => {
                 let message = format!("cannot start {python}: {err}");
                 return outbox.finish(not_started(&run_id, queued_ms, message)).await.into();
             }
         };
-        let pid = child.id().unwrap_or_default();
+        let pid = child.id();
         progress.pid.store(pid, Ordering::Relaxed);
         let memory_limit = params.memory_limit_bytes.or(config.default_memory_limit);
         let _watch = shared.monitor.watch(group.id(), progress.clone(), memory_limit, handle);
         outbox.push(RunEvent::Started {
             pid,
             args: command.display_args(),
+            warm: child.is_warm(),
         });
+        let how = match &cold_because {
+            None => "forked pytest from the warm template".to_owned(),
+            Some(why) => format!("started pytest ({why})"),
+        };
         outbox.push(RunEvent::Log(format!(
-            "started pytest, pid {pid}: {}",
+            "{how}, pid {pid}: {}",
             command.display_args().join(" ")
         )));
 
         let mut stdout = child
-            .stdout
-            .take()
+            .take_stdout()
             .map(|s| LineReader::new(BufReader::new(s), MAX_OUTPUT_LINE));
         let mut stderr = child
-            .stderr
-            .take()
+            .take_stderr()
             .map(|s| LineReader::new(BufReader::new(s), MAX_OUTPUT_LINE));
         let mut plugin_open = true;
         let mut mailbox_open = true;
@@ -311,6 +315,9 @@ impl Instance {
                 }
             }
         }
+        if let (Some(modules), Some(_)) = (state.imports.take(), state.session_exit) {
+            shared.warm.learned(&command, modules);
+        }
         let run_pgid = group.id();
         drop(route);
         drop(group);
@@ -394,6 +401,27 @@ impl Instance {
     }
 }
 
+/// Starts the run's pytest: forked from the project's warm template when the run may be and one is ready, else
+/// cold. Also says why it started cold, when it could have been forked.
+async fn start(
+    command: &command::PytestCommand,
+    params: &RunTestsParams,
+    config: &RunnerConfig,
+    shared: &Shared,
+    run_id: &str,
+) -> std::io::Result<(RunChild, ProcessGroup, Option<String>)> {
+    let why_cold = if !config.warm_start || params.warm == Some(false) {
+        None
+    } else {
+        match shared.warm.fork(command, run_id).await {
+            Ok((child, group)) => return Ok((RunChild::Warm(child), group, None)),
+            Err(why) => Some(why),
+        }
+    };
+    let (child, group) = process::spawn_in_group(command.to_tokio())?;
+    Ok((RunChild::Cold(child), group, why_cold))
+}
+
 /// Folds in the lines pytest queued that the socket did not deliver, read from the run's journal, when pytest died
 /// before its session finished. Returns whether the daemon now has every line the plugin queued.
 async fn recover_undelivered(
@@ -469,6 +497,8 @@ struct RunState {
     /// The first warnings pytest recorded, and how many there were.
     warnings: Vec<pytestd_protocol::runs::Warning>,
     warning_count: u64,
+    /// The installed modules the run imported, for the project's warm template.
+    imports: Option<Vec<String>>,
 }
 
 impl RunState {
@@ -534,6 +564,7 @@ impl RunState {
                     self.warnings.push(warning);
                 }
             }
+            PluginMessage::Imports { modules } => self.imports = Some(modules),
             PluginMessage::SessionFinish { exit_status } => self.session_exit = Some(exit_status),
             PluginMessage::Exiting { code } => self.exiting = Some(code),
         }

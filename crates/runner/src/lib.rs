@@ -24,9 +24,12 @@ mod process;
 mod result_server;
 mod runtime_dir;
 mod selection;
+pub mod shards;
 mod verdict;
+mod warm;
 
 pub use config::RunnerConfig;
 pub use coordinator::{Coordinator, RunSpec, RunTicket};
 pub use error::RunnerError;
 pub use events::{JobKind, RunEvent, RunOutcome};
+pub use shards::ShardEvent;

@@ -5,11 +5,13 @@ use std::path::Path;
 use pytestd_protocol::plugin::PLUGIN_MODULE;
 
 const SOURCE: &str = include_str!("plugin/pytestd_plugin.py");
-/// The plugin's helper modules, written beside it: failure details, coverage runs, debug runs.
-const HELPERS: [(&str, &str); 3] = [
+/// The plugin's helper modules, written beside it: failure details, coverage runs, debug runs, and the warm
+/// template's program.
+const HELPERS: [(&str, &str); 4] = [
     ("pytestd_failures.py", include_str!("plugin/pytestd_failures.py")),
     ("pytestd_coverage.py", include_str!("plugin/pytestd_coverage.py")),
     ("pytestd_debug.py", include_str!("plugin/pytestd_debug.py")),
+    ("pytestd_warm.py", include_str!("plugin/pytestd_warm.py")),
 ];
 
 /// Writes the plugin as `<dir>/pytestd_plugin.py`, so that `-p pytestd_plugin` finds it with `dir` on PYTHONPATH,

@@ -2,6 +2,8 @@
 //! that grandchildren die with it. A [`ProcessGroup`] kills its group when dropped.
 
 use std::io;
+use std::pin::Pin;
+use std::process::ExitStatus;
 
 use nix::errno::Errno;
 use nix::sys::signal::{killpg, Signal};
@@ -9,6 +11,52 @@ use nix::unistd::Pid;
 use tokio::process::{Child, Command};
 
 use crate::escapees;
+use crate::warm::WarmChild;
+
+/// A run's output pipe, whichever way pytest was started.
+pub(crate) type Output = Pin<Box<dyn tokio::io::AsyncRead + Send>>;
+
+/// A run's pytest: started cold by the daemon, or forked from a warm template and adopted.
+#[derive(Debug)]
+pub(crate) enum RunChild {
+    Cold(Child),
+    Warm(WarmChild),
+}
+
+impl RunChild {
+    pub(crate) fn id(&self) -> u32 {
+        match self {
+            Self::Cold(child) => child.id().unwrap_or_default(),
+            Self::Warm(child) => child.id(),
+        }
+    }
+
+    pub(crate) fn is_warm(&self) -> bool {
+        matches!(self, Self::Warm(_))
+    }
+
+    pub(crate) fn take_stdout(&mut self) -> Option<Output> {
+        match self {
+            Self::Cold(child) => child.stdout.take().map(|s| Box::pin(s) as Output),
+            Self::Warm(child) => child.stdout.take().map(|s| Box::pin(s) as Output),
+        }
+    }
+
+    pub(crate) fn take_stderr(&mut self) -> Option<Output> {
+        match self {
+            Self::Cold(child) => child.stderr.take().map(|s| Box::pin(s) as Output),
+            Self::Warm(child) => child.stderr.take().map(|s| Box::pin(s) as Output),
+        }
+    }
+
+    /// Waits for pytest to end. Cancel-safe.
+    pub(crate) async fn wait(&mut self) -> io::Result<ExitStatus> {
+        match self {
+            Self::Cold(child) => child.wait().await,
+            Self::Warm(child) => child.wait().await,
+        }
+    }
+}
 
 /// A process group owned by one run. Dropping it sends SIGKILL to whatever is left in the group.
 #[derive(Debug)]
@@ -65,6 +113,16 @@ pub(crate) fn spawn_in_group(mut command: Command) -> io::Result<(Child, Process
     let pgid = Pid::from_raw(i32::try_from(pid).map_err(io::Error::other)?);
     own.insert(pgid.as_raw());
     Ok((child, ProcessGroup { pgid }))
+}
+
+/// Takes `pid`, a process that made itself the leader of its own session and group and that the daemon adopted
+/// (a run forked from a warm template), as the owner of that group. Recorded first, so the reaper of adopted
+/// processes never waits for it.
+pub(crate) fn adopt(pid: i32) -> ProcessGroup {
+    escapees::own_children().insert(pid);
+    ProcessGroup {
+        pgid: Pid::from_raw(pid),
+    }
 }
 
 /// The conventional name of a signal number (`SIGKILL`), or `signal N` for unknown ones.

@@ -16,6 +16,7 @@ const { withTimeout } = require('./lib/wait');
 
 const SCENARIOS = [
   'tree', 'run-all', 'failure-line', 'broken-module', 'parallel-runs', 'cancel', 'continuous', 'debug', 'coverage',
+  'large-run',
 ].map((name) => require(`./scenarios/${name}`));
 
 async function main() {

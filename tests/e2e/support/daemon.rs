@@ -40,6 +40,8 @@ pub struct Daemon {
     next_id: i64,
     stderr_log: NamedTempFile,
     marker: String,
+    /// The daemon's cache directory (`XDG_CACHE_HOME`): what it remembers of projects stays with this test.
+    _cache: tempfile::TempDir,
 }
 
 impl Daemon {
@@ -47,12 +49,14 @@ impl Daemon {
     pub fn spawn() -> Self {
         let stderr_log = NamedTempFile::new().expect("create the daemon's stderr log");
         let marker = uuid::Uuid::new_v4().to_string();
+        let cache = tempfile::tempdir().expect("create the daemon's cache directory");
         let mut child = Command::new(env!("CARGO_BIN_EXE_pytestd"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr_log.reopen().expect("reopen the stderr log"))
             // The marker tags the daemon and, by inheritance, every process it starts (see procs.rs).
             .env(MARK_VAR, &marker)
+            .env("XDG_CACHE_HOME", cache.path())
             .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "debug".into()))
             // Concurrent runs of one fixture should not race to write bytecode into the repository.
             .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -68,6 +72,7 @@ impl Daemon {
             next_id: 1,
             stderr_log,
             marker,
+            _cache: cache,
         }
     }
 
@@ -99,6 +104,11 @@ impl Daemon {
     /// Asserts that no process started by this daemon's runs (grandchildren included) is alive after `timeout`.
     pub fn assert_run_processes_gone(&self, timeout: Duration) {
         procs::assert_marked_gone(&self.marker, self.child.id(), timeout);
+    }
+
+    /// The value of [`MARK_VAR`] this daemon and its runs carry.
+    pub fn marker(&self) -> &str {
+        &self.marker
     }
 
     /// The daemon's process id.

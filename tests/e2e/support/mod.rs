@@ -20,7 +20,7 @@ pub use discovery::{
     assert_discovery_status, assert_parents_first, discovered_test_ids, discovered_test_ids_in_order, node, nodes,
     pytest_collect_only,
 };
-pub use procs::{is_alive, wait_until};
+pub use procs::{is_alive, pids_with_marker, wait_until, MARK_VAR};
 pub use python::{hide_module, python_without_pytest, test_python};
 pub use results::{assert_status, errors_text, result, result_ids};
 

@@ -75,11 +75,22 @@ pub fn assert_marked_gone(marker: &str, spared: u32, timeout: Duration) {
     }
 }
 
-/// Live processes tagged with `marker`, except `spared` (the daemon itself): the processes of a daemon's runs.
+/// Live processes tagged with `marker`, except `spared` (the daemon itself) and the daemon's warm templates: the
+/// processes of a daemon's runs.
 pub fn run_pids(marker: &str, spared: u32) -> Vec<i32> {
     let mut pids = pids_with_marker(marker);
-    pids.retain(|&pid| u32::try_from(pid) != Ok(spared));
+    pids.retain(|&pid| u32::try_from(pid) != Ok(spared) && !is_daemons_own(pid));
     pids
+}
+
+/// Whether `pid` belongs to the daemon rather than to a run: a warm template (`python -m pytestd_warm`; a run
+/// forked from one shows its own `python -m pytest` command line), or a child of the daemon between fork and exec.
+pub fn is_daemons_own(pid: i32) -> bool {
+    fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+        let mut args = cmdline.split(|&b| b == 0);
+        let program = args.next().unwrap_or_default();
+        program.ends_with(b"/pytestd") || args.any(|arg| arg == b"pytestd_warm")
+    })
 }
 
 /// Pause between two scans of a [`Sampler`].

@@ -16,7 +16,7 @@ use crate::service::Backend;
 /// response in the output. If this future is dropped ($/cancelRequest, exit), the ticket's drop cancels the job.
 async fn follow(backend: &Backend, mut ticket: RunTicket) -> Result<RunOutcome> {
     let notifier = RunNotifier::new(&backend.client, &backend.barriers, ticket.run_id());
-    while let Some(event) = ticket.next_event().await {
+    while let Some(event) = ticket.next_shard_event().await {
         notifier.send(event).await;
     }
     backend.barriers.wait(&backend.client).await;

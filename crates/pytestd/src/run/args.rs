@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use pytestd_protocol::coverage::CoverageOptions;
+use pytestd_protocol::shards::Shards;
 
 use super::partition::Partition;
 
@@ -27,9 +28,10 @@ pub(crate) struct RunArgs {
     #[command(flatten)]
     pub(crate) common: Common,
 
-    /// Split the run by file across this many pytest processes, running at once.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub(crate) max_parallel: Option<u32>,
+    /// Split the run by file across N pytest processes running at once, balanced by the durations pytestd
+    /// remembers for the project (`auto`: one per core, no more than files); results merge into one.
+    #[arg(long, visible_alias = "max-parallel", value_name = "N|auto")]
+    pub(crate) shards: Option<Shards>,
 
     /// Stop the run after this many seconds (exit code 2).
     #[arg(long, value_name = "SECS")]
@@ -59,9 +61,20 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub(crate) last_failed: bool,
 
-    /// Run only this machine's share of the tests: `slice:M/N` (every Nth in id order) or `hash:M/N`.
+    /// Run only this machine's share of the tests: `slice:M/N` (every Nth in id order), `hash:M/N`, or
+    /// `duration:M/N` (an equal share of the time in the durations file, by whole files).
     #[arg(long, value_name = "KIND:M/N")]
     pub(crate) partition: Option<Partition>,
+
+    /// The project's durations file, read by `--partition duration:M/N` and written by `--store-durations`
+    /// (pytest-split's format); default `.test_durations` in the project root.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) durations_path: Option<PathBuf>,
+
+    /// After the run, write each test's duration into the durations file (`--store-durations=FILE` names it),
+    /// merged with what it holds.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    pub(crate) store_durations: Option<Option<PathBuf>>,
 
     /// Measure coverage with coverage.py and print a per-file table after the summary.
     #[arg(long)]
@@ -81,6 +94,23 @@ pub(crate) struct RunArgs {
 }
 
 impl RunArgs {
+    /// The durations file: `--store-durations=FILE`, else `--durations-path`, else `.test_durations` in the
+    /// project; relative paths from the current directory.
+    pub(crate) fn durations_file(&self, project: &Path, storing: bool) -> PathBuf {
+        let named = self
+            .store_durations
+            .as_ref()
+            .and_then(Option::as_ref)
+            .filter(|_| storing)
+            .or(self.durations_path.as_ref());
+        match named {
+            Some(path) => std::env::current_dir()
+                .map(|cwd| cwd.join(path))
+                .unwrap_or_else(|_| path.clone()),
+            None => project.join(pytestd_runner::shards::durations::DEFAULT_FILE),
+        }
+    }
+
     /// What to measure, when any coverage option is given; report paths made absolute (pytest runs elsewhere).
     pub(crate) fn coverage(&self) -> Option<CoverageOptions> {
         let wanted =

@@ -72,7 +72,12 @@ async fn discover(args: &DiscoverArgs) -> u8 {
     };
     // The targets go to pytest as its own arguments, before the ones after `--`.
     let pytest_args: Vec<String> = paths.into_iter().chain(args.pytest_args.iter().cloned()).collect();
-    let coordinator = match Coordinator::start(RunnerConfig::default()) {
+    // One job per process: a warm template would be started and never used.
+    let config = RunnerConfig {
+        warm_start: false,
+        ..RunnerConfig::default()
+    };
+    let coordinator = match Coordinator::start(config) {
         Ok(coordinator) => coordinator,
         Err(err) => {
             eprintln!("pytestd: cannot start the runner: {err}");

@@ -1,5 +1,6 @@
 //! `--json`: newline-delimited JSON events on stdout that mirror the protocol's notifications
-//! (`{"event":"testResult","runId":…,"testId":…}`), ending with `runFinished` carrying the whole result.
+//! (`{"event":"testResult","runId":…,"testId":…}`, with `"shard":N` in a sharded run), ending with `runFinished`
+//! carrying the whole result.
 
 use std::io::Write;
 
@@ -25,29 +26,42 @@ impl<W: Write> JsonEvents<W> {
         }
     }
 
-    /// The line for `event`, if it has one; `Finished` waits for [`JsonEvents::finished`], which has the result.
-    pub(crate) fn event(&mut self, event: &RunEvent) -> std::io::Result<()> {
+    /// The line for `event` (from `shard` of a sharded run), if it has one; `Finished` waits for
+    /// [`JsonEvents::finished`], which has the result.
+    pub(crate) fn event(&mut self, shard: Option<u32>, event: &RunEvent) -> std::io::Result<()> {
         let run_id = self.run_id.clone();
+        let plain = |value: Value| match shard {
+            Some(shard) => {
+                let mut value = value;
+                value["shard"] = Value::from(shard);
+                value
+            }
+            None => value,
+        };
         match event {
             RunEvent::Queued { position } => self.emit(
                 "runQueued",
                 &RunQueued {
                     run_id,
+                    shard,
                     position: *position,
                 },
             ),
-            RunEvent::Started { pid, args } => self.emit(
+            RunEvent::Started { pid, args, warm } => self.emit(
                 "runStarted",
                 &RunStarted {
                     run_id,
+                    shard,
                     pid: *pid,
                     args: args.clone(),
+                    warm: *warm,
                 },
             ),
             RunEvent::TestStarted { test_id } => self.emit(
                 "testStarted",
                 &TestStarted {
                     run_id,
+                    shard,
                     test_id: test_id.clone(),
                 },
             ),
@@ -55,6 +69,7 @@ impl<W: Write> JsonEvents<W> {
                 "testResult",
                 &TestResultNotification {
                     run_id,
+                    shard,
                     result: (**result).clone(),
                 },
             ),
@@ -62,12 +77,13 @@ impl<W: Write> JsonEvents<W> {
                 "runOutput",
                 &RunOutput {
                     run_id,
+                    shard,
                     stream: *stream,
                     text: text.clone(),
                 },
             ),
-            RunEvent::Log(message) => self.emit("log", &json!({"runId": run_id, "message": message})),
-            RunEvent::Collected { count } => self.emit("collected", &json!({"runId": run_id, "count": count})),
+            RunEvent::Log(message) => self.emit("log", &plain(json!({"runId": run_id, "message": message}))),
+            RunEvent::Collected { count } => self.emit("collected", &plain(json!({"runId": run_id, "count": count}))),
             RunEvent::DebugReady { host, port } => {
                 self.emit("debugReady", &json!({"runId": run_id, "host": host, "port": port}))
             }
@@ -75,6 +91,7 @@ impl<W: Write> JsonEvents<W> {
                 "collectionError",
                 &CollectionErrorNotification {
                     run_id,
+                    shard,
                     error: (**error).clone(),
                 },
             ),
@@ -115,13 +132,18 @@ mod tests {
         let mut out = Vec::new();
         let mut events = JsonEvents::new(&mut out, "r1");
         events
-            .event(&RunEvent::TestStarted {
-                test_id: "t.py::a".into(),
-            })
+            .event(
+                None,
+                &RunEvent::TestStarted {
+                    test_id: "t.py::a".into(),
+                },
+            )
             .unwrap();
+        events.event(Some(1), &RunEvent::Log("hi".into())).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "{\"event\":\"testStarted\",\"runId\":\"r1\",\"testId\":\"t.py::a\"}\n"
+            "{\"event\":\"testStarted\",\"runId\":\"r1\",\"testId\":\"t.py::a\"}\n\
+             {\"event\":\"log\",\"message\":\"hi\",\"runId\":\"r1\",\"shard\":1}\n"
         );
     }
 }

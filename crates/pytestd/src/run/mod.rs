@@ -13,7 +13,6 @@ mod junit;
 mod last_failed;
 mod partition;
 mod progress;
-mod shards;
 mod style;
 mod summary;
 mod targets;
@@ -23,14 +22,18 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use pytestd_protocol::coverage::{CoverageOptions, CoverageParam};
-use pytestd_protocol::runs::{CollectionError, RunStatus, RunTestsParams, RunTestsResult};
-use pytestd_runner::{Coordinator, JobKind, RunEvent, RunnerConfig};
+use pytestd_protocol::coverage::CoverageParam;
+use pytestd_protocol::runs::{RunStatus, RunTestsParams};
+use pytestd_protocol::shards::Shards;
+use pytestd_runner::shards::plan::Durations;
+use pytestd_runner::shards::{durations, merge};
+use pytestd_runner::{Coordinator, JobKind, RunEvent, RunnerConfig, ShardEvent};
 use tokio::signal::unix::{signal, SignalKind};
 
 use self::args::{python, targets, RunArgs};
 use self::json::JsonEvents;
 use self::last_failed::LastFailed;
+use self::partition::Partition;
 use self::progress::{Progress, Verbosity};
 use self::style::Style;
 use self::summary::exit;
@@ -56,22 +59,19 @@ fn block_on(future: impl Future<Output = u8>) -> u8 {
     code
 }
 
-/// Where a run's events go: a person's terminal, or a script reading JSON lines (one writer per pytest process,
-/// so each line names the run it comes from).
+/// Where a run's events go: a person's terminal, or a script reading JSON lines.
 enum Sink {
     Human(Progress),
-    Json(Vec<JsonEvents<std::io::Stdout>>),
+    Json(JsonEvents<std::io::Stdout>),
 }
 
 impl Sink {
-    fn event(&mut self, job: usize, event: &RunEvent) {
+    fn event(&mut self, shard: Option<u32>, event: &RunEvent) {
         match self {
             Self::Human(progress) => progress.event(event),
+            // A reader that went away (`| head`) only loses events; the run goes on and its exit code stands.
             Self::Json(events) => {
-                // A reader that went away (`| head`) only loses events; the run goes on and its exit code stands.
-                if let Some(events) = events.get_mut(job) {
-                    let _ = events.event(event);
-                }
+                let _ = events.event(shard, event);
             }
         }
     }
@@ -105,9 +105,19 @@ async fn run(args: &RunArgs) -> u8 {
     } else {
         Verbosity::Normal
     };
-    let mut config = RunnerConfig::default();
-    if let Some(n) = args.max_parallel {
-        config.max_parallel = n;
+    let mut config = RunnerConfig {
+        // One run per process: a warm template would be started and never used.
+        warm_start: false,
+        ..RunnerConfig::default()
+    };
+    // Every shard asked for runs at once; `auto` counts the cores itself.
+    match args.shards {
+        Some(Shards::Count(n)) => config.max_parallel = n.max(config.max_parallel),
+        Some(Shards::Auto) => {
+            let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+            config.max_parallel = u32::try_from(cores).unwrap_or(u32::MAX).max(1);
+        }
+        None => {}
     }
     let coordinator = match Coordinator::start(config) {
         Ok(coordinator) => coordinator,
@@ -116,34 +126,38 @@ async fn run(args: &RunArgs) -> u8 {
             return exit::INTERNAL_ERROR;
         }
     };
-    let code = run_with(
-        args,
-        &coordinator,
-        &project,
-        given_ids,
-        timeout_ms,
+    let view = View {
         style,
         verbosity,
         terminal,
-        started,
-    )
-    .await;
+    };
+    let code = run_with(args, &coordinator, &project, given_ids, timeout_ms, view, started).await;
     coordinator.shutdown().await;
     code
 }
 
-#[allow(clippy::too_many_arguments)] // One call site; a struct for these would only rename them.
+/// How the run is shown.
+#[derive(Clone, Copy)]
+struct View {
+    style: Style,
+    verbosity: Verbosity,
+    terminal: bool,
+}
+
 async fn run_with(
     args: &RunArgs,
     coordinator: &Coordinator,
     project: &std::path::Path,
     given_ids: Vec<String>,
     timeout_ms: Option<u64>,
-    style: Style,
-    verbosity: Verbosity,
-    terminal: bool,
+    view: View,
     started: Instant,
 ) -> u8 {
+    let View {
+        style,
+        verbosity,
+        terminal,
+    } = view;
     let cwd = project.display().to_string();
     let python = python(args.common.python.as_deref(), project);
     let pytest_args = (!args.pytest_args.is_empty()).then(|| args.pytest_args.clone());
@@ -175,13 +189,16 @@ async fn run_with(
             known = true;
         }
     }
-    let shards = args.max_parallel.map_or(1, |n| n as usize);
     let mut total = None;
-    // Files that failed to collect when the tests were listed up front: no shard runs them, so they are
+    // Files that failed to collect when the tests were listed for the partition: no one runs them, so they are
     // reported here.
     let mut collection_errors = Vec::new();
-    if args.partition.is_some() || shards > 1 {
-        // Partitions and shards need the tests themselves: ids given may name files, classes or directories.
+    if let Some(partition) = args.partition {
+        let durations = match partition_durations(args, project, partition) {
+            Ok(durations) => durations,
+            Err(code) => return code,
+        };
+        // A partition needs the tests themselves: ids given may name files, classes or directories.
         let ids = if known {
             test_ids.clone()
         } else {
@@ -210,98 +227,46 @@ async fn run_with(
             collection_errors = outcome.result.collection_errors.clone();
             discover::test_ids(&outcome)
         };
-        let ids = match args.partition {
-            Some(partition) => {
-                let share = partition.select(&ids);
-                note(&format!(
-                    "partition {partition}: {} of {} tests",
-                    share.len(),
-                    ids.len()
-                ));
-                share
-            }
-            None => ids,
-        };
-        if ids.is_empty() && (collection_errors.is_empty() || args.partition.is_some()) {
+        let share = partition.select(&ids, &durations);
+        note(&format!(
+            "partition {partition}: {} of {} tests",
+            share.len(),
+            ids.len()
+        ));
+        if share.is_empty() && (collection_errors.is_empty() || partition.count > 1) {
             note("no tests to run");
             return exit::NO_TESTS_COLLECTED;
         }
-        total = Some(ids.len() as u64);
-        test_ids = ids;
+        total = Some(share.len() as u64);
+        test_ids = share;
     }
     // Nothing collected but broken files: one pytest over the selection reports them itself.
-    let only_errors = test_ids.is_empty() && !collection_errors.is_empty();
-    if only_errors {
+    if test_ids.is_empty() && !collection_errors.is_empty() {
         test_ids = args_ids.clone();
         collection_errors.clear();
     }
-    let groups = if shards > 1 && !only_errors {
-        shards::split(&test_ids, shards)
-    } else {
-        vec![test_ids]
+    let params = RunTestsParams {
+        cwd: cwd.clone(),
+        test_ids: (!test_ids.is_empty()).then_some(test_ids),
+        args: pytest_args.clone(),
+        python: python.clone(),
+        timeout_ms,
+        coverage: args.coverage().map(CoverageParam::Options),
+        shards: args.shards,
+        ..RunTestsParams::default()
     };
-    if groups.len() > 1 {
-        note(&format!(
-            "running {} tests in {} pytest processes",
-            total.unwrap_or_default(),
-            groups.len()
-        ));
-    }
-    let coverage = args.coverage();
-    // A split run's processes each keep their coverage data here; it is combined once they have all ended.
-    let coverage_scratch = match (&coverage, groups.len() > 1) {
-        (Some(_), true) => match tempfile::tempdir() {
-            Ok(dir) => Some(dir),
-            Err(err) => {
-                eprintln!("pytestd: cannot create a directory for the coverage data: {err}");
-                return exit::INTERNAL_ERROR;
-            }
-        },
-        _ => None,
+    let mut ticket = match coordinator.submit(params, JobKind::Run).await {
+        Ok(ticket) => ticket,
+        Err(err) => return discover::submit_failed(&err),
     };
-    let mut shard_data = Vec::new();
-    let mut tickets = Vec::new();
-    for (shard, ids) in groups.into_iter().enumerate() {
-        let coverage = match (&coverage, &coverage_scratch) {
-            (Some(options), Some(scratch)) => {
-                let data_file = scratch.path().join(format!("shard-{shard}.coverage"));
-                shard_data.push(data_file.clone());
-                Some(CoverageOptions {
-                    data_file: Some(data_file.display().to_string()),
-                    lcov: None,
-                    xml: None,
-                    ..options.clone()
-                })
-            }
-            (options, _) => options.clone(),
-        };
-        let params = RunTestsParams {
-            cwd: cwd.clone(),
-            test_ids: (!ids.is_empty()).then_some(ids),
-            args: pytest_args.clone(),
-            python: python.clone(),
-            timeout_ms,
-            coverage: coverage.map(CoverageParam::Options),
-            ..RunTestsParams::default()
-        };
-        match coordinator.submit(params, JobKind::Run).await {
-            Ok(ticket) => tickets.push(ticket),
-            Err(err) => return discover::submit_failed(&err),
-        }
-    }
-    let run_ids: Vec<String> = tickets.iter().map(|t| t.run_id().to_owned()).collect();
+    let run_id = ticket.run_id().to_owned();
     let mut sink = if args.json {
-        Sink::Json(
-            run_ids
-                .iter()
-                .map(|id| JsonEvents::new(std::io::stdout(), id))
-                .collect(),
-        )
+        Sink::Json(JsonEvents::new(std::io::stdout(), &run_id))
     } else {
         Sink::Human(Progress::new(style, verbosity, terminal, total))
     };
     for error in &collection_errors {
-        sink.event(0, &RunEvent::CollectionError(Box::new(error.clone())));
+        sink.event(None, &RunEvent::CollectionError(Box::new(error.clone())));
     }
     let mut sigint = match signal(SignalKind::interrupt()) {
         Ok(sigint) => sigint,
@@ -310,35 +275,17 @@ async fn run_with(
             return exit::INTERNAL_ERROR;
         }
     };
-    // Each job's events come through one channel, tagged with the job, in the order each job produced them.
-    let (events_tx, mut events) = tokio::sync::mpsc::channel(256);
-    let jobs: Vec<_> = tickets
-        .into_iter()
-        .enumerate()
-        .map(|(job, mut ticket)| {
-            let events_tx = events_tx.clone();
-            tokio::spawn(async move {
-                while let Some(event) = ticket.next_event().await {
-                    if events_tx.send((job, event)).await.is_err() {
-                        break;
-                    }
-                }
-                ticket.result().await
-            })
-        })
-        .collect();
-    drop(events_tx);
     let mut interrupted = false;
     // The order tests finished in, for the JUnit file (pytest writes testcases in run order).
     let mut finished_order = Vec::new();
     loop {
         tokio::select! {
-            event = events.recv() => match event {
-                Some((job, event)) => {
+            event = ticket.next_shard_event() => match event {
+                Some(ShardEvent { shard, event }) => {
                     if let RunEvent::TestResult(test) = &event {
                         finished_order.push(test.test_id.clone());
                     }
-                    sink.event(job, &event);
+                    sink.event(shard, &event);
                 }
                 None => break,
             },
@@ -348,47 +295,21 @@ async fn run_with(
                     eprintln!("\npytestd: interrupted, stopping pytest (Ctrl-C again to kill it at once)");
                 }
                 interrupted = true;
-                for run_id in &run_ids {
-                    let _ = coordinator.cancel(run_id).await;
-                }
+                let _ = coordinator.cancel(&run_id).await;
             }
         }
     }
     if let Sink::Human(progress) = &mut sink {
         progress.finish();
     }
-    let mut results = Vec::new();
-    for job in jobs {
-        match job.await {
-            Ok(Ok(outcome)) => results.push(outcome.result),
-            Ok(Err(err)) => {
-                eprintln!("pytestd: {err}");
-                return exit::INTERNAL_ERROR;
-            }
-            Err(err) => {
-                eprintln!("pytestd: a run failed inside pytestd: {err}");
-                return exit::INTERNAL_ERROR;
-            }
+    let mut result = match ticket.result().await {
+        Ok(outcome) => outcome.result,
+        Err(err) => {
+            eprintln!("pytestd: {err}");
+            return exit::INTERNAL_ERROR;
         }
-    }
-    let Some(mut result) = shards::merge(results) else {
-        eprintln!("pytestd: no run was started");
-        return exit::INTERNAL_ERROR;
     };
-    add_collection_errors(&mut result, collection_errors);
-    let mut coverage_failed = false;
-    if let (Some(options), Some(scratch)) = (&coverage, &coverage_scratch) {
-        let combined =
-            pytestd_runner::coverage_report::combine(python.as_deref(), project, &shard_data, options, scratch.path())
-                .await;
-        match combined {
-            Ok(combined) => result.coverage = Some(combined),
-            Err(why) => {
-                eprintln!("pytestd: {why}");
-                coverage_failed = true;
-            }
-        }
-    }
+    merge::add_collected_problems(&mut result, collection_errors, Vec::new());
 
     let result = &result;
     let wall = started.elapsed();
@@ -396,8 +317,19 @@ async fn run_with(
         eprintln!("pytestd: cannot remember the failed tests for --last-failed: {err}");
     }
     let mut code = summary::exit_code(result, interrupted);
-    if coverage_failed {
+    // A coverage run whose data could not be combined, or reported, is not a success whatever the tests did.
+    if args.coverage().is_some() && result.coverage.is_none() && !interrupted {
         code = code.max(exit::INTERNAL_ERROR);
+    }
+    if args.store_durations.is_some() {
+        let file = args.durations_file(project, true);
+        match durations::store(&file, &durations::of_result(result)) {
+            Ok(count) => note(&format!("stored the durations of {count} tests in {}", file.display())),
+            Err(err) => {
+                eprintln!("pytestd: cannot store the durations: {err}");
+                code = code.max(exit::INTERNAL_ERROR);
+            }
+        }
     }
     if let Some(path) = &args.junit_xml {
         if let Err(err) = junit::write(path, result, &finished_order, wall.as_secs_f64(), &args.pytest_args) {
@@ -407,9 +339,7 @@ async fn run_with(
     }
     match &mut sink {
         Sink::Json(events) => {
-            if let Some(events) = events.first_mut() {
-                let _ = events.finished(result);
-            }
+            let _ = events.finished(result);
         }
         Sink::Human(_) => {
             let mut text = summary::render(result, &cwd, wall, style, verbosity == Verbosity::Quiet);
@@ -426,23 +356,27 @@ async fn run_with(
     code
 }
 
-/// Files that failed to collect before the run was split: reported as `runTests` reports them, and the run then
-/// fails as pytest's `--continue-on-collection-errors` makes it fail.
-fn add_collection_errors(result: &mut RunTestsResult, errors: Vec<CollectionError>) {
-    if errors.is_empty() {
-        return;
+/// The durations a `duration:M/N` partition splits by: the project's durations file. Without one every test
+/// counts the same (a warning says so); a file that cannot be read or is not a durations file is a usage error,
+/// since machines that read it differently would overlap.
+fn partition_durations(args: &RunArgs, project: &std::path::Path, partition: Partition) -> Result<Durations, u8> {
+    if partition.kind != partition::Kind::Duration {
+        return Ok(Durations::new());
     }
-    for error in &errors {
-        result
-            .errors
-            .push(format!("error collecting {}:\n{}", error.node_id, error.traceback));
-    }
-    result.collection_errors.extend(errors);
-    if result.status == RunStatus::Passed {
-        result.status = RunStatus::Failed;
-    }
-    if matches!(result.exit_code, Some(0 | 5)) {
-        result.exit_code = Some(1);
+    let file = args.durations_file(project, false);
+    match durations::read(&file) {
+        Ok(durations) => Ok(durations),
+        Err(durations::DurationsError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!(
+                "pytestd: no durations file {} (write one with --store-durations): splitting by test counts",
+                file.display()
+            );
+            Ok(Durations::new())
+        }
+        Err(err) => {
+            eprintln!("pytestd: {err}");
+            Err(exit::USAGE_ERROR)
+        }
     }
 }
 

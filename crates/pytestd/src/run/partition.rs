@@ -1,7 +1,11 @@
-//! `--partition slice:M/N` and `hash:M/N`: a deterministic share of the selected tests for machine M of N, so N CI
-//! machines together run every test exactly once.
+//! `--partition slice:M/N`, `hash:M/N` and `duration:M/N`: a deterministic share of the selected tests for machine M
+//! of N, so N CI machines together run every test exactly once. `duration` gives each machine an equal share of the
+//! time remembered in the project's durations file (whole files, longest first, as shards are planned), the way
+//! pytest-split does with the same file.
 
 use std::str::FromStr;
+
+use pytestd_runner::shards::plan::{self, Durations};
 
 /// How the tests are dealt out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -10,6 +14,8 @@ pub(crate) enum Kind {
     Slice,
     /// Ids whose FNV-1a hash is M-1 modulo N: a test keeps its machine when others are added or removed.
     Hash,
+    /// Whole files balanced by the durations file; unknown tests count as the average known one.
+    Duration,
 }
 
 /// Machine `index` (1-based) of `count`.
@@ -24,11 +30,12 @@ impl FromStr for Partition {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let usage = || format!("expected slice:M/N or hash:M/N with 1 <= M <= N, got {text:?}");
+        let usage = || format!("expected slice:M/N, hash:M/N or duration:M/N with 1 <= M <= N, got {text:?}");
         let (kind, share) = text.split_once(':').ok_or_else(usage)?;
         let kind = match kind {
             "slice" | "count" => Kind::Slice,
             "hash" => Kind::Hash,
+            "duration" => Kind::Duration,
             _ => return Err(usage()),
         };
         let (index, count) = share.split_once('/').ok_or_else(usage)?;
@@ -46,14 +53,15 @@ impl std::fmt::Display for Partition {
         let kind = match self.kind {
             Kind::Slice => "slice",
             Kind::Hash => "hash",
+            Kind::Duration => "duration",
         };
         write!(f, "{kind}:{}/{}", self.index, self.count)
     }
 }
 
 impl Partition {
-    /// This partition's share of `ids`, sorted and without duplicates.
-    pub(crate) fn select(&self, ids: &[String]) -> Vec<String> {
+    /// This partition's share of `ids`, sorted and without duplicates; `durations` for `duration:M/N`.
+    pub(crate) fn select(&self, ids: &[String], durations: &Durations) -> Vec<String> {
         let mut sorted: Vec<String> = ids.to_vec();
         sorted.sort();
         sorted.dedup();
@@ -69,6 +77,20 @@ impl Partition {
                 .into_iter()
                 .filter(|id| fnv1a(id.as_bytes()) % self.count == want)
                 .collect(),
+            Kind::Duration => {
+                let mut units = plan::units_from_ids(&sorted);
+                plan::weigh(&mut units, durations);
+                let count = usize::try_from(self.count).unwrap_or(usize::MAX);
+                // Fewer files than machines leave the last machines without tests.
+                let shards = plan::balance(units, count);
+                let mut share: Vec<String> = usize::try_from(want)
+                    .ok()
+                    .and_then(|want| shards.get(want))
+                    .map(|units| units.iter().flat_map(|u| u.selection()).collect())
+                    .unwrap_or_default();
+                share.sort();
+                share
+            }
         }
     }
 }
@@ -109,7 +131,10 @@ mod tests {
         for kind in ["slice", "hash"] {
             let mut all = Vec::new();
             for m in 1..=3 {
-                let share = format!("{kind}:{m}/3").parse::<Partition>().unwrap().select(&ids);
+                let share = format!("{kind}:{m}/3")
+                    .parse::<Partition>()
+                    .unwrap()
+                    .select(&ids, &Durations::new());
                 assert!(!share.is_empty(), "{kind}:{m}/3 is empty");
                 all.extend(share);
             }
@@ -124,6 +149,51 @@ mod tests {
     fn slices_deal_sorted_ids_round_robin() {
         let ids: Vec<String> = ["d", "a", "c", "b", "e"].iter().map(|s| (*s).to_owned()).collect();
         let p: Partition = "slice:2/2".parse().unwrap();
-        assert_eq!(p.select(&ids), ["b", "d"]);
+        assert_eq!(p.select(&ids, &Durations::new()), ["b", "d"]);
+    }
+
+    #[test]
+    fn duration_partitions_share_the_time_by_whole_files_and_cover_every_test_once() {
+        let ids: Vec<String> = [
+            "big.py::a",
+            "big.py::b",
+            "s1.py::a",
+            "s2.py::a",
+            "s3.py::a",
+            "new.py::a",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        let durations: Durations = [
+            ("big.py::a", 2.0),
+            ("big.py::b", 2.0),
+            ("s1.py::a", 1.0),
+            ("s2.py::a", 1.0),
+            ("s3.py::a", 1.0),
+        ]
+        .into_iter()
+        .map(|(id, s)| (id.to_owned(), s))
+        .collect();
+        let share = |m: u64| {
+            format!("duration:{m}/2")
+                .parse::<Partition>()
+                .unwrap()
+                .select(&ids, &durations)
+        };
+        assert_eq!(share(1), ["big.py::a", "big.py::b"]);
+        assert_eq!(share(2), ["new.py::a", "s1.py::a", "s2.py::a", "s3.py::a"]);
+        let mut shuffled = ids.clone();
+        shuffled.reverse();
+        let again = "duration:1/2"
+            .parse::<Partition>()
+            .unwrap()
+            .select(&shuffled, &durations);
+        assert_eq!(again, share(1), "the same whatever the order of the ids");
+        let empty = "duration:3/3"
+            .parse::<Partition>()
+            .unwrap()
+            .select(&ids[..2], &durations);
+        assert!(empty.is_empty(), "one file, three machines: the third runs nothing");
     }
 }

@@ -36,6 +36,7 @@ _TOKEN = os.environ.get("PYTESTD_TOKEN")
 _SELECT_FILE = os.environ.get("PYTESTD_SELECT_FILE")
 _JOURNAL = os.environ.get("PYTESTD_JOURNAL")
 _DISCOVER = os.environ.get("PYTESTD_MODE") == "discover"
+_RECORD_IMPORTS = os.environ.get("PYTESTD_RECORD_IMPORTS") == "1"
 # xdist workers load this plugin too; only the controller talks to the daemon (it sees every worker's reports).
 _IS_XDIST_WORKER = "PYTEST_XDIST_WORKER" in os.environ
 
@@ -799,6 +800,36 @@ def pytest_warning_recorded(warning_message, when, nodeid, location):
 
 
 @pytest.hookimpl(trylast=True)
+def _installed_imports():
+    """Names of the imported modules the project's warm template may preload, in import order: those of the
+    interpreter's installation (standard library, site-packages, even in a .venv inside the project) and those from
+    outside the project's directory. The project's own modules, this plugin and modules without a file are left
+    out. Prefixes are compared as given and resolved, without resolving each module's path (a run may have
+    thousands)."""
+    import sysconfig
+
+    def both(path):
+        return {os.path.join(path, ""), os.path.join(os.path.realpath(path), "")}
+
+    paths = sysconfig.get_paths()
+    installation = set()
+    for root in [paths.get(key) for key in ("stdlib", "platstdlib", "purelib", "platlib")] + [
+        os.path.join(prefix, "lib") for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix)
+    ]:
+        if root:
+            installation |= both(root)
+    installation = tuple(installation)
+    project = tuple(both(os.getcwd()))
+    names = []
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if not isinstance(path, str) or name.startswith("pytestd_") or name == "__main__":
+            continue
+        if path.startswith(installation) or not path.startswith(project):
+            names.append(name)
+    return names
+
+
 def pytest_sessionfinish(session, exitstatus):
     if _cov is not None:
         # Last of the session's hooks (xdist's workers are done and saved): the controller combines and reports.
@@ -808,6 +839,8 @@ def pytest_sessionfinish(session, exitstatus):
     if _channel is None:
         return
     _send_pending()
+    if _RECORD_IMPORTS:
+        _channel.send({"type": "imports", "modules": _installed_imports()})
     _channel.send({"type": "sessionFinish", "exitStatus": int(exitstatus)})
     _channel.finished = True
     _channel.flush()

@@ -56,13 +56,19 @@ class Workbench {
       const input = page.locator('.quick-input-widget input');
       await input.waitFor({ state: 'visible', timeout: 5_000 });
       await input.fill(`>${title}`);
-      // The palette filters asynchronously; wait until its first row is the wanted command or give up on this try.
-      const row = page.locator('.quick-input-list .monaco-list-row').first();
+      // The palette filters asynchronously; wait until it lists the wanted command or give up on this try. A
+      // recently used command that also matches the text ("Run Tests with Coverage in Current File" for "Run
+      // Tests in Current File") may be listed first.
       const matched = await waitFor('palette to filter', 3_000, async () => {
-        const label = (await row.getAttribute('aria-label').catch(() => null)) || '';
-        return (label === title || label.startsWith(`${title},`)) && 'yes';
+        // Rows are recycled, so their order in the DOM need not be the list's: data-index is.
+        const rows = await page.$$eval('.quick-input-list .monaco-list-row', (els) => els.map((row) => ({
+          index: Number(row.getAttribute('data-index')), label: row.getAttribute('aria-label') || '',
+        })));
+        const row = rows.find(({ label }) => label === title || label.startsWith(`${title},`));
+        return row && { i: row.index };
       }, 100).catch(() => null);
       if (!matched) return false;
+      for (let i = 0; i < matched.i; i++) await page.keyboard.press('ArrowDown');
       await page.keyboard.press('Enter');
       return true;
     }, 500);
@@ -98,6 +104,18 @@ class Workbench {
         state: state ? state[1] : null,
       };
     }));
+  }
+
+  // The Testing view's result counter: {passed, total, spinning}. VS Code counts into `total` every test of the
+  // run that passed, failed, is queued or is running.
+  async resultCounter() {
+    return this.page.evaluate(() => {
+      const summary = document.querySelector('.test-explorer .result-summary');
+      const m = summary && [...summary.children].map((c) => /^(\d+)\/(\d+)$/.exec(c.textContent.trim())).find(Boolean);
+      if (!m) return null;
+      const spinning = summary.querySelector('.codicon-loading, .codicon-modifier-spin') !== null;
+      return { passed: Number(m[1]), total: Number(m[2]), spinning };
+    });
   }
 
   // Switches the Testing view to its list mode, where every test is a row of its own rather than hidden in

@@ -23,7 +23,8 @@ export interface MessageModel {
 
 export interface MappedResult {
   state: ResultState;
-  durationMs: number;
+  /** The duration the view shows; undefined for none (runDisplay.ts). */
+  durationMs: number | undefined;
   messages: MessageModel[];
   /** Lines for the test's own output (reasons of skips, xfails and xpasses; passing tests' failed subtests). */
   notes: string[];

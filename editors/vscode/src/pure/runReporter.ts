@@ -1,10 +1,13 @@
 // One runTests job seen from the Testing view, without VS Code: it turns the job's notifications and final
 // response into calls on a RunSink (the TestRun in the extension, a recorder in unit tests), so the rules live
-// here: which tests are enqueued, results mapped once each, output attached to its test, collection errors put
-// on their modules, and what tests without a result become when the run ends badly.
+// here: which tests are enqueued, which show as running and with which duration (runDisplay.ts), results mapped
+// once each, output attached to its test, collection errors put on their modules, and what tests without a
+// result become when the run ends badly.
 
 import { type CollectionError, type DebugReady, type RunStatus, type RunTestsResult, type TestResult } from "./protocol";
 import { collectionErrorsOf } from "./collectionErrors";
+import { DelayedStarts } from "./delayedStarts";
+import { type RunDisplay, runDisplay, SLOW_TEST_MS } from "./runDisplay";
 import { type MappedResult, mapResult, terminalText } from "./outcomes";
 import { type JobListener } from "./session";
 import { type TreeNode } from "./tree";
@@ -39,6 +42,8 @@ export interface TreeAccess {
 export class RunReporter implements JobListener {
   private readonly done = new Set<string>();
   private readonly erroredModules = new Set<string>();
+  private readonly display: RunDisplay;
+  private readonly starts = new DelayedStarts<string>(SLOW_TEST_MS, (testId) => this.showRunning(testId));
   /** A debug run's debugger can attach; set by whoever starts the debugger. */
   debugReady?: (p: DebugReady) => void;
 
@@ -47,7 +52,8 @@ export class RunReporter implements JobListener {
     private readonly sink: RunSink,
     private readonly expected: TreeNode[],
   ) {
-    for (const node of expected) sink.enqueued(node);
+    this.display = runDisplay(expected.length);
+    if (this.display.enqueue) for (const node of expected) sink.enqueued(node);
   }
 
   queued(p: RunQueued): void {
@@ -59,8 +65,7 @@ export class RunReporter implements JobListener {
   }
 
   testStarted(p: TestStarted): void {
-    const node = this.tree.test(p.testId);
-    if (node !== undefined && !this.done.has(p.testId)) this.sink.started(node);
+    if (this.tree.test(p.testId) !== undefined && !this.done.has(p.testId)) this.starts.started(p.testId);
   }
 
   testResult(p: TestResultNotification): void {
@@ -77,6 +82,7 @@ export class RunReporter implements JobListener {
 
   /** The runTests response, or why there is none (the request failed). */
   complete(outcome: RunTestsResult | Error): void {
+    this.starts.dispose();
     if (outcome instanceof Error) {
       this.sink.output(terminalText(`pytestd: the run failed: ${outcome.message}`));
       this.failUnfinished(outcome.message);
@@ -99,16 +105,24 @@ export class RunReporter implements JobListener {
   private apply(r: TestResult): void {
     const node = this.tree.test(r.testId);
     this.done.add(r.testId);
+    this.starts.finished(r.testId);
     if (node === undefined) return; // not in the tree (yet): the next discovery shows it
-    const mapped = mapResult(r);
+    const mapped: MappedResult = { ...mapResult(r), durationMs: this.display.duration(r.durationMs) };
     const at = r.location;
-    for (const note of mapped.notes) this.sink.output(terminalText(`${r.testId}: ${note}`), node, at);
-    if (r.stdout) this.sink.output(terminalText(r.stdout), node, at);
-    if (r.stderr) this.sink.output(terminalText(r.stderr), node, at);
+    // One piece of output per place: each is a message of its own in VS Code.
+    const own = [...mapped.notes.map((note) => `${r.testId}: ${note}`), r.stdout, r.stderr].filter(
+      (t): t is string => t !== undefined && t !== "",
+    );
+    if (own.length > 0) this.sink.output(own.map(terminalText).join(""), node, at);
     if (r.traceback && mapped.state !== "passed" && mapped.state !== "skipped") {
       this.sink.output(terminalText(r.traceback), node, r.failureLocation ?? at);
     }
     this.sink.result(node, mapped);
+  }
+
+  private showRunning(testId: string): void {
+    const node = this.tree.test(testId);
+    if (node !== undefined && !this.done.has(testId)) this.sink.started(node);
   }
 
   private applyCollectionError(err: CollectionError): void {
@@ -124,7 +138,7 @@ export class RunReporter implements JobListener {
       this.done.add(node.nodeId);
       this.sink.result(node, {
         state: "errored",
-        durationMs: 0,
+        durationMs: undefined,
         messages: [{ text: why, location: null, expected: null, actual: null, frames: [] }],
         notes: [],
         summary: why,

@@ -1,10 +1,13 @@
 // A RunSink over a vscode.TestRun: states, TestMessages (with diffs, locations and stack frames where VS Code
-// has them) and output attached to tests; and the same facts into the state file's record of the run.
+// has them) and output attached to tests, made in batches of up to BATCH_MS (callBatch.ts); and the same facts
+// into the state file's record of the run.
 
 import * as vscode from "vscode";
 
+import { CallBatch } from "../pure/callBatch";
 import { type MessageModel, type MappedResult, terminalText } from "../pure/outcomes";
 import { type CollectionError, type RunStatus } from "../pure/protocol";
+import { BATCH_MS } from "../pure/runDisplay";
 import { type RunSink } from "../pure/runReporter";
 import { recordResult, resultEntry, type StateRun } from "../pure/stateFile";
 import { type TreeNode } from "../pure/tree";
@@ -12,6 +15,8 @@ import { type FolderTests } from "./folderTests";
 import { fileUri } from "./items";
 
 export class TestRunSink implements RunSink {
+  private readonly batch = new CallBatch(BATCH_MS);
+
   constructor(
     private readonly run: vscode.TestRun,
     private readonly folder: FolderTests,
@@ -21,13 +26,13 @@ export class TestRunSink implements RunSink {
 
   enqueued(node: TreeNode): void {
     const item = this.item(node);
-    if (item !== undefined) this.run.enqueued(item);
+    if (item !== undefined) this.batch.add(() => this.run.enqueued(item));
     this.note(node, (e) => (e.state = "enqueued"));
   }
 
   started(node: TreeNode): void {
     const item = this.item(node);
-    if (item !== undefined) this.run.started(item);
+    if (item !== undefined) this.batch.add(() => this.run.started(item));
     this.note(node, (e) => (e.state = "started"));
   }
 
@@ -35,20 +40,23 @@ export class TestRunSink implements RunSink {
     const item = this.item(node);
     if (item !== undefined) {
       const messages = mapped.messages.map((m) => this.message(m));
-      switch (mapped.state) {
-        case "passed":
-          this.run.passed(item, mapped.durationMs);
-          break;
-        case "skipped":
-          this.run.skipped(item);
-          break;
-        case "failed":
-          this.run.failed(item, messages, mapped.durationMs);
-          break;
-        case "errored":
-          this.run.errored(item, messages, mapped.durationMs);
-          break;
-      }
+      const { state, durationMs } = mapped;
+      this.batch.add(() => {
+        switch (state) {
+          case "passed":
+            this.run.passed(item, durationMs);
+            break;
+          case "skipped":
+            this.run.skipped(item);
+            break;
+          case "failed":
+            this.run.failed(item, messages, durationMs);
+            break;
+          case "errored":
+            this.run.errored(item, messages, durationMs);
+            break;
+        }
+      });
     }
     if (this.record !== undefined && node.nodeId !== null) {
       recordResult(this.record, node.nodeId, mapped, (p) => fileUri(this.folder.folder.uri, p).fsPath);
@@ -57,12 +65,16 @@ export class TestRunSink implements RunSink {
   }
 
   output(text: string, node?: TreeNode, location?: { path: string; line: number }): void {
+    if (node === undefined && location === undefined) {
+      this.batch.appendText(text, (all) => this.run.appendOutput(all));
+      return;
+    }
     const item = node === undefined ? undefined : this.item(node);
     const at =
       location === undefined
         ? undefined
         : new vscode.Location(fileUri(this.folder.folder.uri, location.path), new vscode.Position(location.line - 1, 0));
-    this.run.appendOutput(text, at, item);
+    this.batch.add(() => this.run.appendOutput(text, at, item));
     if (node !== undefined) this.note(node, (e) => (e.output = true));
   }
 
@@ -76,7 +88,7 @@ export class TestRunSink implements RunSink {
         new vscode.Position((err.line ?? 1) - 1, 0),
       );
     }
-    if (item !== undefined) this.run.errored(item, message);
+    if (item !== undefined) this.batch.add(() => this.run.errored(item, message));
     this.note(node, (e) => {
       e.state = "errored";
       e.message = err.message;
@@ -86,7 +98,9 @@ export class TestRunSink implements RunSink {
   }
 
   queued(position: number): void {
-    this.run.appendOutput(terminalText(`pytestd: run queued at position ${position}, waiting for a free slot`));
+    this.batch.appendText(terminalText(`pytestd: run queued at position ${position}, waiting for a free slot`), (all) =>
+      this.run.appendOutput(all),
+    );
     if (this.record !== undefined) {
       this.record.queued = true;
       this.record.state = "queued";
@@ -102,6 +116,7 @@ export class TestRunSink implements RunSink {
   }
 
   ended(status: RunStatus | null): void {
+    this.batch.flush();
     if (this.record !== undefined) {
       this.record.state = "finished";
       this.record.status = status ?? "error";
