@@ -390,15 +390,15 @@ def _serve(ctl):
 
 
 def _main():
-    if sys.version_info < (3, 9):
-        sys.stdout.write(json.dumps({"unsafe": "Python %s has no socket.recv_fds" % sys.version.split()[0]}))
-        return None
     control_fd = os.dup(0)
     # Nothing the template imports may read the control stream.
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
     ctl = _Control(socket.socket(fileno=control_fd))
+    if not hasattr(socket, "recv_fds"):
+        ctl.send({"unsafe": "Python %s cannot pass file descriptors (3.9 can)" % sys.version.split()[0]})
+        return None
     sys.stdout.flush()
     sys.stderr.flush()
     return _serve(ctl)

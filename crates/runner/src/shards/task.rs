@@ -211,10 +211,10 @@ impl Task {
                 if let Some((listing, plan)) = fresh {
                     let units: Vec<Unit> = plan.files.iter().map(|f| Unit::file(f)).collect();
                     let how = format!(
-                        "{} files remembered from the last collection, the project unchanged since ({} entries walked in {} ms)",
+                        "{} files remembered from the last collection, the project unchanged since ({} entries walked in {:.1} ms)",
                         units.len(),
                         listing.len(),
-                        ms(found.elapsed())
+                        found.elapsed().as_secs_f64() * 1000.0
                     );
                     (units, true, Vec::new(), Vec::new(), how)
                 } else {

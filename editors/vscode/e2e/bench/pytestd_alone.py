@@ -8,7 +8,7 @@ would. Prints one JSON object:
 import json, os, sys, time, uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripting"))
-from pytestd_client import PytestdClient  # noqa: E402
+from pytestd_client import PytestdClient, Run  # noqa: E402
 
 
 def ms_since(t):
@@ -23,7 +23,13 @@ def main():
     with PytestdClient(pytestd, init_options={"python": python, "pytestArgs": pytest_args}, timeout=600) as client:
         out["startMs"] = ms_since(t)
         t = time.monotonic()
-        found = client.request("discoverTests", {"runId": str(uuid.uuid4()), "cwd": project})
+        # Read as a run is, notifications (testsDiscovered) and all: a notification left unread would be scanned
+        # again for every later message.
+        run_id = str(uuid.uuid4())
+        discovery = Run(client, run_id, client.send_request("discoverTests", {"runId": run_id, "cwd": project}))
+        for _ in discovery:
+            pass
+        found = discovery.result
         out["discoveryMs"] = ms_since(t)
         out["discovered"] = sum(1 for n in found["tests"] if n["kind"] == "test")
         t = time.monotonic()

@@ -30,7 +30,7 @@ async function vscodeRound({ opts, suite, label }) {
     const roots = { editor: codeServer.pid, browser: childPid(process.pid, /chrom/) };
     const navigatedAt = await wb.page.evaluate(() => performance.timeOrigin);
     await wb.page.evaluate(watchDiscovery);
-    await wb.focusTestExplorer();
+    await wb.focusTestExplorer(opts.discoveryTimeoutS * 1000);
     const seen = await waitFor('the Testing view to show the discovered tree', opts.discoveryTimeoutS * 1000,
       () => wb.page.evaluate(() => window.__pytestdDiscovery.treeAt), 100);
     const out = { discoveryMs: Math.round(seen - navigatedAt) };

@@ -79,9 +79,10 @@ class Workbench {
     if (await widget.isVisible().catch(() => false)) await this.page.keyboard.press('Escape');
   }
 
-  async focusTestExplorer() {
-    await this.command('Testing: Focus on Test Explorer View');
-    await this.page.locator('.test-explorer').waitFor({ state: 'visible', timeout: 20_000 });
+  // timeoutMs: how long the view may take to show (a workbench busy with a large tree takes longer).
+  async focusTestExplorer(timeoutMs = 20_000) {
+    await this.command('Testing: Focus on Test Explorer View', Math.max(timeoutMs, 30_000));
+    await this.page.locator('.test-explorer').waitFor({ state: 'visible', timeout: timeoutMs });
   }
 
   // The aria-labels of the Testing view's rendered rows, e.g. "test_ok (Passed), in 132ms".
