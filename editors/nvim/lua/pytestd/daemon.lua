@@ -48,6 +48,7 @@ local function initialization_options(root)
   local init = vim.empty_dict()
   init.python = (M.python_for(root))
   init.maxParallel = opts.max_parallel
+  init.warmStart = opts.warm_start
   if opts.pytest_args and #opts.pytest_args > 0 then
     init.pytestArgs = opts.pytest_args
   end

@@ -214,6 +214,23 @@ t.test(":PytestdRuns lists a running run", function()
   t.eq({ passed = 1, failed = 1 }, { passed = r.summary.passed, failed = r.summary.failed })
 end)
 
+t.test(":PytestdRuns lists the project's warm template once a run has ended", function()
+  file_run()
+  -- One listRuns in flight at a time, asked again until the template shows.
+  local text, asking = "", false
+  t.wait_for(60000, function()
+    if not asking then
+      asking = true
+      require("pytestd.ui.runs").collect(function(lines)
+        text = table.concat(lines, "\n")
+        asking = false
+      end)
+    end
+    return text:find("warm template ready", 1, true) ~= nil
+  end, "a ready warm template in listRuns")
+  t.ok(text:find("MiB", 1, true), "its memory is shown: " .. text)
+end)
+
 t.test("a module that fails to import gets a diagnostic on the failing import's line", function()
   local broken = env.project("broken")
   local path = broken .. "/test_broken.py"

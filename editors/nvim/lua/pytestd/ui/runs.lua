@@ -18,6 +18,10 @@ function M.lines(root, result)
       r.state, tostring(r.pid or "-"), r.testCount or 0, (r.elapsedMs or 0) / 1000, mib(r.rssBytes), mib(r.peakRssBytes),
       r.cpuMs or 0)
   end
+  for _, t in ipairs(result.templates or {}) do
+    lines[#lines + 1] = string.format("  warm template %-8s pid %s  %d modules  %d runs  rss %s  idle %.0fs", t.state,
+      tostring(t.pid), t.modules or 0, t.runs or 0, mib(t.rssBytes), (t.idleMs or 0) / 1000)
+  end
   for _, f in ipairs(result.recentFailures or {}) do
     lines[#lines + 1] = string.format("  ended %s %s %.0fs ago: %s", f.status, f.runId, (f.endedMsAgo or 0) / 1000, f.reason or "")
   end
