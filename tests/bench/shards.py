@@ -66,8 +66,9 @@ def make_skewed(root):
 def calibrate(python):
     """Iterations of the CPU test's loop that take about 50 ms of one core here: the fastest of five tries, so a busy
     machine does not shrink the work."""
-    code = ("import time\nn=200000\nbest=1e9\nfor _ in range(5):\n t=time.perf_counter()\n x=0\n"
-            " for i in range(n): x+=i*i\n best=min(best,time.perf_counter()-t)\nprint(n*0.050/best)")
+    code = ("import time\ndef burn(n):\n x=0\n for i in range(n): x+=i*i\n return x\nn=200000\nbest=1e9\n"
+            "for _ in range(5):\n t=time.perf_counter()\n burn(n)\n best=min(best,time.perf_counter()-t)\n"
+            "print(n*0.050/best)")
     out = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True).stdout
     return int(float(out))
 

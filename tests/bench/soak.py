@@ -23,8 +23,8 @@ Invariants, each checked throughout, any one broken fails the soak (exit 1):
 - the socket refuses every attack, and the daemon keeps no descriptor of the attacks once they are over;
 - when the daemon exits, no process it started is left.
 
-Usage: python3 tests/bench/soak.py [--seconds 60 | --minutes 2] [--max-parallel 4] [--seed 7] [--pytestd PATH]
-       [--python PY]
+Usage: python3 tests/bench/soak.py [--seconds 60 | --minutes 2] [--max-parallel 4] [--seed 7] [--flood 1100]
+       [--pytestd PATH] [--python PY]
 The last line starts with `soak:`, and says `ok` or how many invariants broke.
 """
 
@@ -132,7 +132,7 @@ SELECTION = {"quick": ["test_quick.py"], "slow": ["test_slow.py"], "stubborn": [
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
 # How long any one answer may take, however loaded the machine: far beyond a healthy daemon, short of a hang.
 REPLY_TIMEOUT = 10.0
-# How many connections a flood opens: beyond the daemon's cap of 1024 held connections.
+# How many connections a flood opens by default: beyond the daemon's cap of 1024 held connections.
 FLOOD = 1100
 
 
@@ -257,6 +257,7 @@ class Soak:
         self.cancel_ms = []
         self.unanswered_cancels = set()
         self.live = {}  # run id -> kind, runs not answered yet
+        self.run_ids = set()
         self.cancelled = set()
         self.counts = {"runTests": 0, "cancelRun": 0, "listRuns": 0, "garbage": 0, "garbage-with-id": 0,
                        "null-id-errors": 0, "notifications": 0}
@@ -264,6 +265,7 @@ class Soak:
         self.attacks = {}
         self.statuses = {}
         self.max_seen = 0
+        self.max_seen_commands = []
         self.socket_address = None
 
     def violation(self, text):
@@ -299,6 +301,7 @@ class Soak:
         kind = self.rng.choice(["quick", "quick", "quick", "slow", "stubborn", "attack", "attack", "all"])
         run_id = uuid.uuid4().hex
         self.live[run_id] = kind
+        self.run_ids.add(run_id)
         self.send("runTests", {"cwd": self.root, "runId": run_id, "testIds": SELECTION[kind]}, self.some_garbage())
 
     def cancel(self, run_id):
@@ -395,7 +398,10 @@ class Soak:
                 if fields[0] == "Z" or (leaders_only and fields[2] != pid):
                     continue
                 env = dict(v.split(b"=", 1) for v in environ.split(b"\0") if b"=" in v)
-                found.append({k.decode(errors="replace"): v.decode(errors="replace") for k, v in env.items()})
+                env = {k.decode(errors="replace"): v.decode(errors="replace") for k, v in env.items()}
+                with open("/proc/%s/cmdline" % pid, "rb") as c:
+                    env["/proc/cmdline"] = c.read().replace(b"\0", b" ").decode(errors="replace")[:200]
+                found.append(env)
             except (OSError, ValueError):
                 pass
         return found
@@ -430,13 +436,18 @@ class Soak:
 
     def attack(self):
         """One attack on the result socket from outside every run; needs a live run to learn the address."""
-        envs = [env for env in self.marked_env(leaders_only=True) if "PYTESTD_SOCKET" in env]
+        # A pytest that has not exec'd yet shows the daemon's environment, without the run's variables; a process
+        # forked from a warm worker shows the worker's, which may not hold the run's token.
+        envs = [env for env in self.marked_env(leaders_only=True)
+                if "PYTESTD_SOCKET" in env and env.get("PYTESTD_RUN_ID") in self.run_ids]
         if not envs:
             return
         victim = self.rng.choice(envs)
         self.socket_address = victim["PYTESTD_SOCKET"]
         outside = ["not in the process group of any live run", "too many result connections"]
         kind = self.rng.choice(["silent", "wrong-token", "stolen-token", "stolen-token", "flood"])
+        if kind == "stolen-token" and "PYTESTD_TOKEN" not in victim:
+            kind = "wrong-token"
         self.attacks[kind] = self.attacks.get(kind, 0) + 1
         try:
             if kind == "silent":
@@ -457,7 +468,7 @@ class Soak:
                 self.expect_refused(kind, self.read_to_close(conn), outside)
             else:
                 conns = []
-                for _ in range(FLOOD):
+                for _ in range(self.args.flood):
                     try:
                         conns.append(self.connect())
                     except (ConnectionRefusedError, BlockingIOError, socket.timeout):
@@ -468,7 +479,12 @@ class Soak:
             self.violation("socket attack %s failed on this side: %s" % (kind, err))
 
     def sample(self):
-        self.max_seen = max(self.max_seen, len(self.marked_env(leaders_only=True)))
+        # Group leaders running one of this soak's runs: a process kept ready for later runs (a warm worker) is no
+        # run's until it is handed one.
+        leaders = [env for env in self.marked_env(leaders_only=True) if env.get("PYTESTD_RUN_ID") in self.run_ids]
+        if len(leaders) > self.max_seen:
+            self.max_seen = len(leaders)
+            self.max_seen_commands = [env["/proc/cmdline"] for env in leaders]
 
     # The whole soak.
 
@@ -546,12 +562,14 @@ def main():
     parser.add_argument("--minutes", type=float, default=2.0)
     parser.add_argument("--max-parallel", type=int, default=4)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--flood", type=int, default=FLOOD,
+                        help="connections a flood opens (default %(default)s, beyond the daemon's total cap)")
     add_binary_args(parser)
     args = parser.parse_args()
     seconds = args.seconds if args.seconds is not None else args.minutes * 60
     # A flood needs more descriptors than the usual soft limit of 1024; the daemon inherits the raised limit too.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = FLOOD + 512
+    wanted = args.flood + 512
     if soft != resource.RLIM_INFINITY and soft < wanted:
         raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
@@ -574,8 +592,8 @@ def main():
         if left:
             soak.violation("%d processes of the soak left after the daemon exited" % len(left))
         if soak.max_seen > args.max_parallel:
-            soak.violation("%d pytest processes alive at once, over maxParallel %d" % (
-                soak.max_seen, args.max_parallel))
+            soak.violation("%d pytest processes alive at once, over maxParallel %d: %s" % (
+                soak.max_seen, args.max_parallel, "; ".join(soak.max_seen_commands)))
 
     s, c = soak, soak.counts
     cancels = sorted(s.cancel_ms)

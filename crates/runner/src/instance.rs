@@ -184,13 +184,14 @@ impl Instance {
         let (plugin_tx, mut plugin_rx) = mpsc::channel(256);
         let mut route = Some(shared.routes.register(&run_id, &token, progress.clone(), plugin_tx));
         let started = Instant::now();
-        let (mut child, group, cold_because) = match start(&command, &params, &config, &shared, &run_id).await {
-            Ok(spawned) => spawned,
-            Err(err) => {
-                let message = format!("cannot start {python}: {err}");
-                return outbox.finish(not_started(&run_id, queued_ms, message)).await.into();
-            }
-        };
+        let (mut child, group, cold_because) =
+            match start(&command, &params, &config, &shared, &run_id, &progress).await {
+                Ok(spawned) => spawned,
+                Err(err) => {
+                    let message = format!("cannot start {python}: {err}");
+                    return outbox.finish(not_started(&run_id, queued_ms, message)).await.into();
+                }
+            };
         let pid = child.id();
         progress.pid.store(pid, Ordering::Relaxed);
         let memory_limit = params.memory_limit_bytes.or(config.default_memory_limit);
@@ -297,21 +298,35 @@ impl Instance {
                     }
                 }
                 message = plugin_rx.recv(), if plugin_open && reading => match message {
-                    Some(message) => {
-                        let finishing = matches!(message, PluginMessage::SessionFinish { .. });
-                        state.on_plugin(message, &mut outbox, &progress);
-                        if finishing {
-                            // The last look at the group while it is whole, for the run's resource figures.
-                            shared.monitor.sample_group(group.id()).await;
+                    Some(mut message) => {
+                        // The plugin sends in bursts (every 20 ms): what already arrived is taken in this turn and
+                        // its events go to the requester at once (see `Outbox::try_flush`).
+                        loop {
+                            let finishing = matches!(message, PluginMessage::SessionFinish { .. });
+                            state.on_plugin(message, &mut outbox, &progress);
+                            if finishing {
+                                // The last look at the group while it is whole, for the run's resource figures.
+                                shared.monitor.sample_group(group.id()).await;
+                            }
+                            if outbox.len() >= OUTBOX_HIGH_WATER {
+                                break;
+                            }
+                            match plugin_rx.try_recv() {
+                                Ok(next) => message = next,
+                                Err(_) => break,
+                            }
                         }
+                        outbox.try_flush();
                     }
                     None => plugin_open = false,
                 },
                 line = next_line(&mut stdout), if stdout.is_some() && reading => {
                     state.on_output(Stream::Stdout, line, &mut stdout, &mut outbox);
+                    outbox.try_flush();
                 }
                 line = next_line(&mut stderr), if stderr.is_some() && reading => {
                     state.on_output(Stream::Stderr, line, &mut stderr, &mut outbox);
+                    outbox.try_flush();
                 }
             }
         }
@@ -409,11 +424,16 @@ async fn start(
     config: &RunnerConfig,
     shared: &Shared,
     run_id: &str,
+    progress: &Progress,
 ) -> std::io::Result<(RunChild, ProcessGroup, Option<String>)> {
     let why_cold = if !config.warm_start || params.warm == Some(false) {
         None
     } else {
-        match shared.warm.fork(command, run_id).await {
+        match shared
+            .warm
+            .fork(command, run_id, |pid| progress.pid.store(pid, Ordering::Relaxed))
+            .await
+        {
             Ok((child, group)) => return Ok((RunChild::Warm(child), group, None)),
             Err(why) => Some(why),
         }

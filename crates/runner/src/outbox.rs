@@ -61,11 +61,22 @@ impl Outbox {
         !closed
     }
 
+    /// Hands the requester every waiting event it has room for, without waiting. After a burst of lines this
+    /// wakes the requester once for all of them: one event per turn of the actor's loop would wake it (and the
+    /// writer behind it) once per event, which cost more daemon CPU than the events themselves.
     pub(crate) fn try_flush(&mut self) {
-        if let Some(tx) = &self.tx {
-            while let Some(event) = self.queue.pop_front() {
-                if tx.try_send(event).is_err() {
-                    break;
+        let Some(tx) = &self.tx else { return };
+        while let Some(event) = self.queue.pop_front() {
+            match tx.try_send(event) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(event)) => {
+                    self.queue.push_front(event);
+                    return;
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    self.tx = None;
+                    self.queue.clear();
+                    return;
                 }
             }
         }

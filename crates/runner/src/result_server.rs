@@ -46,6 +46,9 @@ pub(crate) const HELLO_DEADLINE: Duration = Duration::from_secs(5);
 pub(crate) const MAX_PER_RUN: usize = 4;
 /// Connections held in all, well under any usual descriptor limit.
 pub(crate) const MAX_CONNECTIONS: usize = 1024;
+/// Connections from no known run's group held while a run's pytest is being spawned (its group is not known yet).
+/// Few: a run's own plugin connects once its pid is known; anyone else waits here, not in the runs' share.
+pub(crate) const MAX_UNPLACED: usize = 64;
 /// Refusals logged per second; the rest are counted.
 const LOGGED_REFUSALS: u32 = 10;
 /// How often a connection looks again for a run whose pytest is being spawned right now (its pid not yet known).
@@ -59,6 +62,8 @@ pub(crate) struct Limits {
     hello_deadline: Duration,
     per_run: usize,
     total: usize,
+    /// Connections that may wait, at once, for the run being spawned to learn its pid.
+    unplaced: usize,
 }
 
 impl Limits {
@@ -67,6 +72,7 @@ impl Limits {
         hello_deadline: HELLO_DEADLINE,
         per_run: MAX_PER_RUN,
         total: MAX_CONNECTIONS,
+        unplaced: MAX_UNPLACED,
     };
 }
 
@@ -227,21 +233,24 @@ impl ResultServer {
     fn bind_with(address: &Path, routes: Routes, limits: Limits) -> std::io::Result<Self> {
         let listener = listen(address)?;
         let held = Arc::new(Semaphore::new(limits.total));
+        let unplaced = Arc::new(Semaphore::new(limits.unplaced));
         let log = Arc::new(RefusalLog::default());
         let task = tokio::spawn(async move {
             loop {
                 match listener.accept().await {
-                    Ok((stream, _)) => match held.clone().try_acquire_owned() {
-                        Ok(permit) => {
-                            tokio::spawn(serve_connection(stream, routes.clone(), limits, log.clone(), permit));
+                    Ok((stream, _)) => {
+                        let admitted = place(&stream, &routes, limits, &held, &unplaced);
+                        match admitted {
+                            Ok(placed) => {
+                                tokio::spawn(serve_connection(stream, placed, routes.clone(), limits, log.clone()));
+                            }
+                            Err((peer, reason)) => {
+                                // Closed at once, without a task: the reply is best effort, never awaited.
+                                let _ = stream.try_write(&reply_line(&ServerReply::Refused { reason: reason.clone() }));
+                                log.refused(peer, &reason);
+                            }
                         }
-                        Err(_) => {
-                            // Closed at once, without a task: the reply is best effort, never awaited.
-                            let reason = format!("too many result connections (at most {})", limits.total);
-                            let _ = stream.try_write(&reply_line(&ServerReply::Refused { reason: reason.clone() }));
-                            log.refused(None, &reason);
-                        }
-                    },
+                    }
                     Err(err) => {
                         tracing::warn!(%err, "result server cannot accept a connection");
                         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -251,6 +260,83 @@ impl ResultServer {
         });
         Ok(Self { task })
     }
+}
+
+/// A connection the server takes on: from a run's group, holding one of the connections every run shares, or
+/// from no known group while a run is being spawned, holding one of the few places to wait in.
+enum Placed {
+    Run {
+        peer: Peer,
+        run_id: String,
+        slot: RunSlot,
+        _held: OwnedSemaphorePermit,
+    },
+    Waiting {
+        peer: Peer,
+        held: Arc<Semaphore>,
+        _waiting: OwnedSemaphorePermit,
+    },
+}
+
+/// Decides at accept time, from the kernel's word on the peer, whether a connection is held and how: a process
+/// outside every run is refused at once and never takes a connection a run's plugin may need.
+fn place(
+    stream: &UnixStream,
+    routes: &Routes,
+    limits: Limits,
+    held: &Arc<Semaphore>,
+    unplaced: &Arc<Semaphore>,
+) -> Result<Placed, (Option<Peer>, String)> {
+    let peer = peer::identify(stream).map_err(|reason| (None, reason))?;
+    let too_many = || {
+        (
+            Some(peer),
+            format!("too many result connections (at most {})", limits.total),
+        )
+    };
+    match routes.join(peer.pgid, limits.per_run) {
+        Join::Run(run_id, slot) => {
+            let permit = held.clone().try_acquire_owned().map_err(|_| too_many())?;
+            Ok(Placed::Run {
+                peer,
+                run_id,
+                slot,
+                _held: permit,
+            })
+        }
+        Join::NotYet => {
+            let waiting = unplaced.clone().try_acquire_owned().map_err(|_| {
+                (
+                    Some(peer),
+                    format!(
+                        "too many connections waiting for a run to start (at most {})",
+                        limits.unplaced
+                    ),
+                )
+            })?;
+            Ok(Placed::Waiting {
+                peer,
+                held: held.clone(),
+                _waiting: waiting,
+            })
+        }
+        Join::Full(run_id) => Err((Some(peer), per_run_full(&run_id, limits.per_run))),
+        Join::NoRun => Err((Some(peer), outside(peer))),
+    }
+}
+
+fn per_run_full(run_id: &str, per_run: usize) -> String {
+    format!(
+        "too many connections from the process group of run {} (at most {per_run})",
+        truncate(run_id)
+    )
+}
+
+fn outside(peer: Peer) -> String {
+    format!(
+        "pid {} (process group {}) is not in the process group of any live run",
+        peer.pid, peer.pgid
+    )
 }
 
 fn listen(address: &Path) -> std::io::Result<UnixListener> {
@@ -265,21 +351,28 @@ fn listen(address: &Path) -> std::io::Result<UnixListener> {
     UnixListener::bind(address)
 }
 
-async fn serve_connection(
-    stream: UnixStream,
-    routes: Routes,
-    limits: Limits,
-    log: Arc<RefusalLog>,
-    _held: OwnedSemaphorePermit,
-) {
+async fn serve_connection(stream: UnixStream, placed: Placed, routes: Routes, limits: Limits, log: Arc<RefusalLog>) {
     let deadline = Instant::now() + limits.hello_deadline;
-    let peer = match peer::identify(&stream) {
-        Ok(peer) => peer,
-        Err(reason) => return refuse(stream, None, &reason, &log).await,
-    };
-    let (group_run, slot) = match join_run(&routes, peer, limits.per_run, deadline).await {
-        Ok(joined) => joined,
-        Err(reason) => return refuse(stream, Some(peer), &reason, &log).await,
+    let (peer, group_run, slot, _held) = match placed {
+        Placed::Run {
+            peer,
+            run_id,
+            slot,
+            _held,
+        } => (peer, run_id, slot, _held),
+        Placed::Waiting { peer, held, _waiting } => {
+            let joined = join_run(&routes, peer, limits.per_run, deadline).await;
+            drop(_waiting);
+            let (run_id, slot) = match joined {
+                Ok(joined) => joined,
+                Err(reason) => return refuse(stream, Some(peer), &reason, &log).await,
+            };
+            let Ok(permit) = held.try_acquire_owned() else {
+                let reason = format!("too many result connections (at most {})", limits.total);
+                return refuse(stream, Some(peer), &reason, &log).await;
+            };
+            (peer, run_id, slot, permit)
+        }
     };
     let (read, write) = stream.into_split();
     let mut reader = BufReader::with_capacity(64 * 1024, read);
@@ -311,19 +404,9 @@ async fn join_run(routes: &Routes, peer: Peer, per_run: usize, deadline: Instant
     loop {
         match routes.join(peer.pgid, per_run) {
             Join::Run(run_id, slot) => return Ok((run_id, slot)),
-            Join::Full(run_id) => {
-                return Err(format!(
-                    "too many connections from the process group of run {} (at most {per_run})",
-                    truncate(&run_id)
-                ))
-            }
+            Join::Full(run_id) => return Err(per_run_full(&run_id, per_run)),
             Join::NotYet if Instant::now() < deadline => tokio::time::sleep(SPAWN_POLL).await,
-            Join::NotYet | Join::NoRun => {
-                return Err(format!(
-                    "pid {} (process group {}) is not in the process group of any live run",
-                    peer.pid, peer.pgid
-                ))
-            }
+            Join::NotYet | Join::NoRun => return Err(outside(peer)),
         }
     }
 }
@@ -506,6 +589,7 @@ mod tests {
             hello_deadline: Duration::from_millis(500),
             per_run,
             total,
+            unplaced: 8,
         }
     }
 
@@ -581,6 +665,30 @@ mod tests {
         let mut reply = [0; 19];
         timeout(WAIT, stream.read_exact(&mut reply)).await.unwrap().unwrap();
         assert_eq!(&reply, b"{\"type\":\"welcome\"}\n");
+    }
+
+    #[tokio::test]
+    async fn outsiders_wait_for_a_spawning_run_only_in_a_few_places_of_their_own() {
+        let address = address();
+        let routes = Routes::default();
+        // Room for 8 waiting connections; the run's own cap is high, as the waiting ones here are in its group too.
+        let _server = ResultServer::bind_with(&address, routes.clone(), quick(16, 32)).unwrap();
+        let (tx, _rx) = mpsc::channel(8);
+        let progress = led_by(0);
+        let _guard = routes.register("run-a", "secret", progress.clone(), tx);
+        // While the run is being spawned, nobody's group can be told apart: 8 may wait, the next is refused at once.
+        let mut waiting = Vec::new();
+        for _ in 0..8 {
+            waiting.push(connect(&address).await);
+        }
+        let (reply, _) = connect_and_say(&address, "").await;
+        assert!(reply.contains("waiting for a run to start"), "{reply}");
+        // The run's own plugin still gets in once the pid is known.
+        progress
+            .pid
+            .store(u32::try_from(own_group()).unwrap(), Ordering::Relaxed);
+        let (reply, _stream) = connect_and_say(&address, &hello("run-a", "secret")).await;
+        assert_eq!(reply, "{\"type\":\"welcome\"}\n");
     }
 
     #[tokio::test]

@@ -94,11 +94,13 @@ impl WarmPool {
         Self { tx }
     }
 
-    /// Forks the run `command` describes from a ready template. The error says why it must start cold instead.
+    /// Forks the run `command` describes from a ready template; `started` learns its pid before it may run (and
+    /// connect to the result server). The error says why it must start cold instead.
     pub(crate) async fn fork(
         &self,
         command: &PytestCommand,
         run_id: &str,
+        started: impl FnOnce(u32),
     ) -> Result<(WarmChild, ProcessGroup), String> {
         if let Some(why) = key::must_run_cold(&command.args, &command.env) {
             return Err(why);
@@ -128,6 +130,7 @@ impl WarmPool {
         let group = process::adopt(forked.pid);
         let child = WarmChild::new(forked.pid, forked.stdout, forked.stderr)
             .map_err(|err| format!("cannot watch the forked run: {err}"))?;
+        started(child.id());
         nix::unistd::write(&forked.go, b"g").map_err(|err| format!("cannot release the forked run: {err}"))?;
         Ok((child, group))
     }

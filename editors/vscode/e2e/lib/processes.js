@@ -13,7 +13,9 @@ function read(fn) {
 }
 
 // Python processes whose command line or working directory lies under `root` (pytest runs with the folder as
-// cwd and relative node ids, so the command line alone may not name the workspace).
+// cwd and relative node ids, so the command line alone may not name the workspace). The daemon's warm templates
+// (`python -m pytestd_warm`, kept per project to fork its runs from) belong to no run and are left out; a run
+// forked from one shows its own `python -m pytest ...` command line.
 function pythonProcessesUnder(root) {
   const found = [];
   for (const entry of fs.readdirSync('/proc')) {
@@ -22,7 +24,7 @@ function pythonProcessesUnder(root) {
     if (!exe || !path.basename(exe).startsWith('python')) continue;
     const cmdline = read(() => fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim());
     const cwd = read(() => fs.readlinkSync(`/proc/${entry}/cwd`));
-    if (cmdline === null) continue;
+    if (cmdline === null || /(^|\s)-m pytestd_warm(\s|$)/.test(cmdline)) continue;
     const under = (p) => p && (p === root || p.startsWith(root + path.sep));
     if (under(cwd) || cmdline.includes(root)) found.push({ pid: Number(entry), cmdline, cwd });
   }
