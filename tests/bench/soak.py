@@ -444,7 +444,8 @@ class Soak:
             return
         victim = self.rng.choice(envs)
         self.socket_address = victim["PYTESTD_SOCKET"]
-        outside = ["not in the process group of any live run", "too many result connections"]
+        outside = ["not in the process group of any live run", "too many result connections",
+                   "too many connections waiting for a run to start"]
         kind = self.rng.choice(["silent", "wrong-token", "stolen-token", "stolen-token", "flood"])
         if kind == "stolen-token" and "PYTESTD_TOKEN" not in victim:
             kind = "wrong-token"

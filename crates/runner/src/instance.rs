@@ -25,6 +25,7 @@ use crate::lines::{LineReader, MAX_OUTPUT_LINE};
 use crate::monitor::Monitor;
 use crate::outbox::{finished_event, Outbox, OUTBOX_HIGH_WATER};
 use crate::outcome::Tally;
+use crate::pipe_poll::{poll_now, POLL_EVERY};
 use crate::process::{self, ProcessGroup, RunChild};
 use crate::result_server::Routes;
 use crate::verdict::{self, Exit, Stop};
@@ -227,6 +228,7 @@ impl Instance {
         let mut kill_at: Option<Instant> = None;
         let mut exit: Option<ExitStatus> = None;
         let mut drain_until: Option<Instant> = None;
+        let mut output_at = started + POLL_EVERY;
         let far = || Instant::now() + Duration::from_secs(86_400);
 
         loop {
@@ -287,6 +289,8 @@ impl Instance {
                     // No plugin can connect for this run any more; if none did, its result stream ends here.
                     route = None;
                     drain_until = Some(Instant::now() + DRAIN_GRACE);
+                    // What pytest wrote last is read now, not at the next tick.
+                    output_at = Instant::now();
                 }
                 () = sleep_until(drain_until.unwrap_or_else(far).into()), if drain_until.is_some() => {
                     tracing::warn!(run_id = %run_id, "pytest's streams stayed open after it exited; ending the run");
@@ -320,13 +324,12 @@ impl Instance {
                     }
                     None => plugin_open = false,
                 },
-                line = next_line(&mut stdout), if stdout.is_some() && reading => {
-                    state.on_output(Stream::Stdout, line, &mut stdout, &mut outbox);
+                () = sleep_until(output_at.into()), if (stdout.is_some() || stderr.is_some()) && reading => {
+                    // pytest's pipes are read on this timer, not when written to (see `pipe_poll`).
+                    state.read_output(Stream::Stdout, &mut stdout, &mut outbox);
+                    state.read_output(Stream::Stderr, &mut stderr, &mut outbox);
                     outbox.try_flush();
-                }
-                line = next_line(&mut stderr), if stderr.is_some() && reading => {
-                    state.on_output(Stream::Stderr, line, &mut stderr, &mut outbox);
-                    outbox.try_flush();
+                    output_at = Instant::now() + POLL_EVERY;
                 }
             }
         }
@@ -486,14 +489,6 @@ fn stop_group(group: &ProcessGroup, config: &RunnerConfig, outbox: &mut Outbox, 
     Instant::now() + config.kill_grace
 }
 
-async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(
-    reader: &mut Option<LineReader<R>>,
-) -> std::io::Result<Option<String>> {
-    match reader {
-        Some(reader) => reader.next_line().await,
-        None => std::future::pending().await,
-    }
-}
 
 /// What the run has learned so far.
 #[derive(Default)]
@@ -587,6 +582,22 @@ impl RunState {
             PluginMessage::Imports { modules } => self.imports = Some(modules),
             PluginMessage::SessionFinish { exit_status } => self.session_exit = Some(exit_status),
             PluginMessage::Exiting { code } => self.exiting = Some(code),
+        }
+    }
+
+    /// Takes every line `reader` holds now (at most until the outbox is full), and its end.
+    fn read_output<R: tokio::io::AsyncBufRead + Unpin>(
+        &mut self,
+        stream: Stream,
+        reader: &mut Option<LineReader<R>>,
+        outbox: &mut Outbox,
+    ) {
+        while outbox.len() < OUTBOX_HIGH_WATER {
+            let Some(lines) = reader.as_mut() else { return };
+            match poll_now(lines.next_line()) {
+                Some(line) => self.on_output(stream, line, reader, outbox),
+                None => return,
+            }
         }
     }
 

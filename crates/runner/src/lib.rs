@@ -19,6 +19,7 @@ mod lines;
 mod monitor;
 mod outbox;
 mod outcome;
+mod pipe_poll;
 mod plugin;
 mod process;
 mod result_server;

@@ -11,10 +11,23 @@ use nix::unistd::Pid;
 use tokio::process::{Child, Command};
 
 use crate::escapees;
+use crate::pipe_poll::PolledPipe;
 use crate::warm::WarmChild;
 
 /// A run's output pipe, whichever way pytest was started.
 pub(crate) type Output = Pin<Box<dyn tokio::io::AsyncRead + Send>>;
+
+/// A pipe taken out of the event loop, to be read on a timer; `None` (the output lost, the run unharmed) if that
+/// fails, which only a broken descriptor could make it do.
+fn polled(fd: io::Result<std::os::fd::OwnedFd>) -> Option<Output> {
+    match fd.and_then(PolledPipe::new) {
+        Ok(pipe) => Some(Box::pin(pipe)),
+        Err(err) => {
+            tracing::warn!(%err, "cannot read pytest's output");
+            None
+        }
+    }
+}
 
 /// A run's pytest: started cold by the daemon, or forked from a warm template and adopted.
 #[derive(Debug)]
@@ -35,18 +48,22 @@ impl RunChild {
         matches!(self, Self::Warm(_))
     }
 
+    /// pytest's stdout, read on the instance's timer (see [`crate::pipe_poll`]).
     pub(crate) fn take_stdout(&mut self) -> Option<Output> {
-        match self {
-            Self::Cold(child) => child.stdout.take().map(|s| Box::pin(s) as Output),
-            Self::Warm(child) => child.stdout.take().map(|s| Box::pin(s) as Output),
-        }
+        let fd = match self {
+            Self::Cold(child) => child.stdout.take().map(|s| s.into_owned_fd()),
+            Self::Warm(child) => child.stdout.take().map(|s| s.into_nonblocking_fd()),
+        };
+        polled(fd?)
     }
 
+    /// pytest's stderr, read on the instance's timer (see [`crate::pipe_poll`]).
     pub(crate) fn take_stderr(&mut self) -> Option<Output> {
-        match self {
-            Self::Cold(child) => child.stderr.take().map(|s| Box::pin(s) as Output),
-            Self::Warm(child) => child.stderr.take().map(|s| Box::pin(s) as Output),
-        }
+        let fd = match self {
+            Self::Cold(child) => child.stderr.take().map(|s| s.into_owned_fd()),
+            Self::Warm(child) => child.stderr.take().map(|s| s.into_nonblocking_fd()),
+        };
+        polled(fd?)
     }
 
     /// Waits for pytest to end. Cancel-safe.
