@@ -29,6 +29,7 @@ export interface DaemonSettings {
   maxParallel?: number;
   pytestArgs?: string[];
   env?: Record<string, string>;
+  warmStart?: boolean;
 }
 
 export interface Location {

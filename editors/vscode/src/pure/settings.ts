@@ -17,6 +17,8 @@ export interface ExtensionSettings {
   /** How long a debug run waits for the debugger to attach. */
   debugWaitForClientMs: number;
   debugJustMyCode: boolean;
+  /** Runs forked from the daemon's warm template of the project. */
+  warmStart: boolean;
 }
 
 export const DEFAULT_DEBUG_WAIT_MS = 60_000;
@@ -43,6 +45,7 @@ export function readSettings(get: (key: string) => unknown): ExtensionSettings {
     debugWaitForClientMs:
       typeof wait === "number" && Number.isInteger(wait) && wait >= 1000 ? wait : DEFAULT_DEBUG_WAIT_MS,
     debugJustMyCode: get("debugJustMyCode") !== false,
+    warmStart: get("warmStart") !== false,
   };
 }
 
@@ -56,6 +59,7 @@ export function daemonSettings(s: ExtensionSettings, initial: boolean): DaemonSe
   else if (!initial) out.python = "python3";
   if (s.maxParallel !== undefined) out.maxParallel = s.maxParallel;
   else if (!initial) out.maxParallel = 4;
+  if (!s.warmStart || !initial) out.warmStart = s.warmStart;
   return out;
 }
 

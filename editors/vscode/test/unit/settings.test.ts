@@ -19,7 +19,19 @@ test("initializationOptions carry only the daemon's keys, and only those set", (
 
 test("a configuration change names every key, so cleared settings go back to defaults", () => {
   const s = settings({ maxParallel: 0 });
-  assert.deepEqual(daemonSettings(s, false), { pytestArgs: [], env: {}, python: "python3", maxParallel: 4 });
+  assert.deepEqual(daemonSettings(s, false), {
+    pytestArgs: [],
+    env: {},
+    python: "python3",
+    maxParallel: 4,
+    warmStart: true,
+  });
+});
+
+test("warm starts are the daemon's default; turned off, the daemon is told", () => {
+  assert.equal(daemonSettings(settings({}), true).warmStart, undefined);
+  assert.equal(daemonSettings(settings({ warmStart: false }), true).warmStart, false);
+  assert.equal(daemonSettings(settings({ warmStart: false }), false).warmStart, false);
 });
 
 test("the server is the setting, else the bundled binary, else pytestd on PATH", () => {
