@@ -261,13 +261,23 @@ impl Task {
             .then(|| units.iter().map(|u| u.ids.len() as u64).sum());
         let shards = plan::balance(units, count);
         let loads = plan::loads(&shards);
+        // With nothing remembered, every test weighs the same and an estimate in seconds would mean nothing.
+        let counted = remembered.durations.is_empty();
         let detail: Vec<String> = shards
             .iter()
             .zip(&loads)
             .enumerate()
-            .map(|(i, (units, load))| format!("shard {i}: {} file(s), ~{load:.2} s", units.len()))
+            .map(|(i, (units, load))| {
+                if counted {
+                    format!("shard {i}: {} file(s)", units.len())
+                } else {
+                    format!("shard {i}: {} file(s), ~{load:.2} s", units.len())
+                }
+            })
             .collect();
-        let basis = if all_known {
+        let basis = if counted {
+            "test counts (no durations remembered yet)"
+        } else if all_known {
             "remembered durations"
         } else {
             "remembered durations, unknown tests as the average"
