@@ -83,7 +83,10 @@ fn a_second_cancel_kills_a_run_that_ignores_sigterm_at_once_instead_of_after_a_3
     assert_eq!(first["state"], "cancelled", "{first}");
     // pytest records the SIGTERM and carries on: the run is now inside its 30 s grace period.
     let sigterm = dir.path().join("sigterm");
-    wait_until(REPLY, "pytest to record the SIGTERM", || sigterm.exists());
+    // The handler creates the file, then writes its line: wait for the line, not the file.
+    wait_until(REPLY, "pytest to record the SIGTERM", || {
+        fs::read_to_string(&sigterm).is_ok_and(|text| text.ends_with('\n'))
+    });
     assert!(is_alive(pytest), "pytest died of a SIGTERM it ignores");
     assert_eq!(fs::read_to_string(&sigterm).unwrap().lines().count(), 1);
 
