@@ -489,7 +489,6 @@ fn stop_group(group: &ProcessGroup, config: &RunnerConfig, outbox: &mut Outbox, 
     Instant::now() + config.kill_grace
 }
 
-
 /// What the run has learned so far.
 #[derive(Default)]
 struct RunState {

@@ -89,6 +89,10 @@ mod tests {
         write.write_all(b"o\n").unwrap();
         drop(write);
         assert_eq!(poll_now(lines.next_line()).unwrap().unwrap().as_deref(), Some("two"));
-        assert_eq!(poll_now(lines.next_line()).unwrap().unwrap(), None, "then the end of the stream");
+        assert_eq!(
+            poll_now(lines.next_line()).unwrap().unwrap(),
+            None,
+            "then the end of the stream"
+        );
     }
 }
