@@ -6,7 +6,7 @@ Each cancel is timed from writing the request to reading its response; the runs 
 Afterwards every run is cancelled and each runTests must be answered exactly once.
 
 Usage: python3 tests/bench/cancel_latency.py [--pending 1000] [--cancels 200] [--pytestd PATH] [--python PY]
-Target (see README): every cancelRun answered in < 10 ms.
+Target (see README): every cancelRun answered in < 10 ms. `tests/bench/run.py` calls `measure` (issue 13's case 5).
 """
 
 import argparse
@@ -17,15 +17,13 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from overhead import Daemon, add_binary_args  # noqa: E402
+from common import Daemon, add_binary_args  # noqa: E402
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pending", type=int, default=1000)
-    parser.add_argument("--cancels", type=int, default=200)
-    add_binary_args(parser)
-    args = parser.parse_args()
+def measure(pytestd, python, pending=1000, cancels=200):
+    """Cancel round trips with `pending` runTests pending: median, p99 and worst in ms, and whether every runTests
+    was answered exactly once."""
+    args = argparse.Namespace(pytestd=pytestd, python=python, pending=pending, cancels=cancels)
     with tempfile.TemporaryDirectory() as root:
         with open(os.path.join(root, "test_wait.py"), "w") as f:
             f.write("import time\n\ndef test_waits():\n    time.sleep(600)\n")
@@ -82,13 +80,31 @@ def main():
                 answered[msg["id"]] = msg
         daemon.close()
     slowest = sorted(range(len(latencies)), key=lambda i: latencies[i])[-5:]
-    print("slowest: " + ", ".join("#%d %s %.2f ms" % (i, targets[i], latencies[i]) for i in slowest))
-    latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    ordered = sorted(latencies)
+    return {
+        "pending": pending,
+        "cancels": len(latencies),
+        "median_ms": statistics.median(ordered),
+        "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+        "worst_ms": ordered[-1],
+        "slowest": ["#%d %s %.2f ms" % (i, targets[i], latencies[i]) for i in slowest],
+        "answered": len(answered),
+        "requests": len(request_ids),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pending", type=int, default=1000)
+    parser.add_argument("--cancels", type=int, default=200)
+    add_binary_args(parser)
+    args = parser.parse_args()
+    figures = measure(args.pytestd, args.python, args.pending, args.cancels)
+    print("slowest: " + ", ".join(figures["slowest"]))
     print("cancelRun with %d runTests pending: %d cancels, median %.2f ms, p99 %.2f ms, worst %.2f ms" % (
-        args.pending, len(latencies), statistics.median(latencies), p99, latencies[-1]))
-    print("runTests answered: %d of %d" % (len(answered), len(request_ids)))
-    if len(answered) != len(request_ids):
+        figures["pending"], figures["cancels"], figures["median_ms"], figures["p99_ms"], figures["worst_ms"]))
+    print("runTests answered: %d of %d" % (figures["answered"], figures["requests"]))
+    if figures["answered"] != figures["requests"]:
         sys.exit(1)
 
 

@@ -202,9 +202,10 @@ impl Instance {
             args: command.display_args(),
             warm: child.is_warm(),
         });
-        let how = match &cold_because {
-            None => "forked pytest from the warm template".to_owned(),
-            Some(why) => format!("started pytest ({why})"),
+        let how = match (&cold_because, child.is_warm()) {
+            (_, true) => "forked pytest from the warm template".to_owned(),
+            (Some(why), false) => format!("started pytest ({why})"),
+            (None, false) => "started pytest".to_owned(),
         };
         outbox.push(RunEvent::Log(format!(
             "{how}, pid {pid}: {}",

@@ -27,6 +27,7 @@ import socket
 import sys
 import threading
 import time
+import types
 
 import pytest
 
@@ -490,7 +491,7 @@ class _TreeSender:
                 path, line = _node_place(node, self.root)
                 self.add(node.nodeid, node.name, _kind(node), parent_id, path, line)
             parent_id = node.nodeid
-        path, lineno = item.location[0], item.location[1]
+        path, lineno = _item_place(item)
         path = path.replace(os.sep, "/") if path is not None else None
         line = lineno + 1 if lineno is not None else None
         original = getattr(item, "originalname", None)
@@ -521,6 +522,48 @@ class _TreeSender:
         if self.batch:
             _channel.send({"type": "discovered", "nodes": self.batch})
             self.batch = []
+
+
+# Per source file (a code object's co_filename): the path `item.location` gives a test defined there.
+_file_paths = {}
+_FUNCTION_REPORTINFO = getattr(pytest.Function, "reportinfo", None)
+try:
+    from _pytest.compat import get_real_func as _get_real_func  # what pytest's getfslineno unwraps with
+except ImportError:
+    _get_real_func = None
+
+
+def _item_place(item):
+    """A test's (path, 0-based line) exactly as `item.location` gives them, computing the path once per source file.
+    `item.location` builds a Path, stats the file and makes it relative for every item: most of what discovery
+    added to pytest's own collection. Only items placed by pytest's own `reportinfo` from a plain function's code
+    take the shortcut; anything else asks pytest."""
+    code = _function_code(item)
+    if code is None:
+        location = item.location
+        return location[0], location[1]
+    path = _file_paths.get(code.co_filename)
+    if path is None:
+        path = _file_paths[code.co_filename] = item.location[0]
+    return path, code.co_firstlineno - 1  # what pytest's getfslineno gives
+
+
+def _function_code(item):
+    """The code object pytest's `reportinfo` takes a Function's place from, or None when it would look elsewhere."""
+    if (_get_real_func is None or _FUNCTION_REPORTINFO is None
+            or getattr(type(item), "reportinfo", None) is not _FUNCTION_REPORTINFO):
+        return None
+    try:
+        obj = item.obj
+        if isinstance(getattr(obj, "compat_co_firstlineno", None), int):
+            return None
+        obj = _get_real_func(obj)
+        if hasattr(obj, "place_as"):
+            return None
+        code = obj.__code__
+    except Exception:  # noqa: BLE001 - pytest's internals moved, or no plain function: pytest's own answer
+        return None
+    return code if isinstance(code, types.CodeType) and code.co_filename else None
 
 
 def _markers(item):
@@ -739,8 +782,11 @@ def pytest_runtest_logreport(report):
     if channel is None:
         return
     nodeid = report.nodeid
-    attrs = report.__dict__
-    if report.outcome == "passed" and "wasxfail" not in attrs and "context" not in attrs:
+    # getattr, never report.__dict__: reading __dict__ makes Python build a real dict for the report, and the
+    # reports pytest keeps (every passing call's) then carry it to the end, which every full collection walks.
+    wasxfail = getattr(report, "wasxfail", None)
+    subtest = getattr(report, "context", None) is not None
+    if report.outcome == "passed" and wasxfail is None and not subtest:
         # The hot path: a passing phase. Setup and call only add their time; a quiet teardown ends the test.
         if report.when != "teardown":
             _unsent_duration[nodeid] = _unsent_get(nodeid, 0.0) + report.duration
@@ -765,16 +811,16 @@ def pytest_runtest_logreport(report):
             return
     msg = {"type": "report", "nodeid": nodeid, "when": report.when, "outcome": report.outcome,
            "duration": _unsent_duration.pop(nodeid, 0.0) + (report.duration or 0.0)}
-    if "wasxfail" in attrs:
-        msg["wasxfail"] = str(attrs["wasxfail"])
-    if "context" in attrs:
+    if wasxfail is not None:
+        msg["wasxfail"] = str(wasxfail)
+    if subtest:
         msg["subtest"] = _subtest_description(report)
     message = _bounded(_message(report))
     if message:
         msg["message"] = message
     if report.failed:
         msg["longrepr"] = _bounded_middle(_longrepr_text(report))
-    elif report.skipped and "wasxfail" not in attrs and isinstance(report.longrepr, tuple):
+    elif report.skipped and wasxfail is None and isinstance(report.longrepr, tuple):
         # Where the skip happened, as pytest's -rs and JUnit report show it: `test_a.py:12: reason`.
         path, lineno, reason = report.longrepr
         msg["longrepr"] = _bounded("%s:%s: %s" % (path, lineno, reason[9:] if reason.startswith("Skipped: ") else reason))
@@ -789,7 +835,7 @@ def pytest_runtest_logreport(report):
         if stderr:
             msg["stderr"] = stderr
     _send_pending()
-    if report.failed and "context" not in attrs:
+    if report.failed and not subtest:
         _pending = msg
     else:
         channel.send(msg)
