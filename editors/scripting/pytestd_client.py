@@ -10,7 +10,7 @@ holds the runTests response (status, summary, results, errors, ...) in `run.resu
 
 prints each result as it streams, then a summary; exits 0 if the run passed, 1 if tests failed, 2 otherwise.
 """
-import argparse, itertools, json, os, queue, shutil, subprocess, sys, threading, uuid
+import argparse, collections, itertools, json, os, queue, shutil, subprocess, sys, threading, uuid
 
 
 class PytestdError(Exception):
@@ -28,7 +28,7 @@ class Run:
         self.client, self.run_id, self.request_id, self.result = client, run_id, request_id, None
 
     def __iter__(self):  # a generator whose return value is the result, so `result = yield from run` works too
-        mine = lambda m: m.get("id") == self.request_id or (m.get("params") or {}).get("runId") == self.run_id
+        mine = (("id", self.request_id), ("run", self.run_id))
         while self.result is None:
             msg = self.client._take(mine)
             if "method" in msg:
@@ -52,7 +52,10 @@ class PytestdClient:
     def __init__(self, pytestd="pytestd", init_options=None, on_log=None, stderr=None, timeout=None):
         self.cmd, self.init_options, self.on_log = pytestd, init_options, on_log
         self.stderr, self.timeout = stderr, timeout
-        self.proc, self._ids, self._kept = None, itertools.count(1), []  # _kept: read, not yet claimed
+        self.proc, self._ids = None, itertools.count(1)
+        # Messages read but not yet claimed, by owner (see _owner), each with its place in the order of arrival:
+        # a claim looks only at its owners' queues, so a large backlog of another run's messages costs it nothing.
+        self._kept, self._arrival = {}, itertools.count()
         self._inbox, self._lock = queue.Queue(), threading.Lock()
 
     def start(self):
@@ -83,11 +86,33 @@ class PytestdClient:
             self.proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
             self.proc.stdin.flush()
 
-    def _take(self, match):
-        """The first message, kept back earlier or new, for which match(msg) holds; others are kept back."""
-        for i, msg in enumerate(self._kept):
-            if match(msg):
-                return self._kept.pop(i)
+    @staticmethod
+    def _owner(msg):
+        """("id", request id) for a response, ("run", runId) for a run's notification, ("other", None) else."""
+        if "method" not in msg:
+            return ("id", msg.get("id"))
+        params = msg.get("params")
+        run_id = params.get("runId") if isinstance(params, dict) else None
+        return ("other", None) if run_id is None else ("run", run_id)
+
+    def _claim_kept(self, owners):
+        """The earliest kept message of any of owners (all owners if None), removed; None if there is none."""
+        keys = [k for k in (self._kept if owners is None else owners) if k in self._kept]
+        if not keys:
+            return None
+        key = min(keys, key=lambda k: self._kept[k][0][0])
+        kept = self._kept[key]
+        msg = kept.popleft()[1]
+        if not kept:
+            del self._kept[key]
+        return msg
+
+    def _take(self, owners=None):
+        """The first message, kept back earlier or new, belonging to one of owners (any message if None; see
+        _owner); others are kept back for their owners."""
+        msg = self._claim_kept(owners)
+        if msg is not None:
+            return msg
         while True:
             try:
                 msg = self._inbox.get(timeout=self.timeout)
@@ -98,12 +123,13 @@ class PytestdClient:
                 raise PytestdError(None, f"pytestd exited (status {self.proc.wait()})")
             if "method" in msg and "id" in msg:  # a request from the daemon: answer it, none needs more
                 self._send({"id": msg["id"], "result": None})
+            owner = self._owner(msg)
             if msg.get("method") == "window/logMessage":
                 self.on_log and self.on_log(msg.get("params"))
-            elif match(msg):
+            elif owners is None or owner in owners:
                 return msg
             else:
-                self._kept.append(msg)
+                self._kept.setdefault(owner, collections.deque()).append((next(self._arrival), msg))
 
     @staticmethod
     def _unwrap(response):
@@ -121,7 +147,7 @@ class PytestdClient:
     def request(self, method, params=None):
         """Send a request and wait for its result (an error response raises PytestdError)."""
         rid = self.send_request(method, params)
-        return self._unwrap(self._take(lambda m: m.get("id") == rid and "method" not in m))
+        return self._unwrap(self._take((("id", rid),)))
 
     def notify(self, method, params=None):
         self._send({"method": method, "params": {} if params is None else params})
@@ -130,7 +156,7 @@ class PytestdClient:
         """Yield every message no request or Run has consumed, in order of arrival, until the daemon exits."""
         try:
             while True:
-                yield self._take(lambda m: True)
+                yield self._take()
         except PytestdError as e:
             if e.code is not None or self.proc.poll() is None:
                 raise  # an error response or a timeout, not the end

@@ -22,18 +22,25 @@ async function showRuns(server: Server, channel: vscode.OutputChannel): Promise<
     void vscode.window.showWarningMessage("pytestd is not running; its log is in the pytestd output channel.");
     return;
   }
-  const { header, lines } = formatRuns(await session.listRuns());
+  const { header, lines, templates } = formatRuns(await session.listRuns());
   channel.appendLine(header);
-  for (const l of lines) channel.appendLine(`  ${l.label.replace(/\$\([^)]*\) /, "")}  ${l.description}  ${l.detail}`);
-  if (lines.length === 0) {
+  for (const l of [...lines, ...templates]) {
+    channel.appendLine(`  ${l.label.replace(/\$\([^)]*\) /, "")}  ${l.description}  ${l.detail}`);
+  }
+  if (lines.length === 0 && templates.length === 0) {
     void vscode.window.showInformationMessage(`${header}.`);
     return;
   }
-  const picked = await vscode.window.showQuickPick(
-    lines.map((l) => ({ label: l.label, description: l.description, detail: l.detail, runId: l.runId })),
-    { title: header, placeHolder: "Pick a run to cancel it" },
-  );
-  if (picked === undefined) return;
+  type Item = vscode.QuickPickItem & { runId?: string };
+  const items: Item[] = lines.map((l) => ({ label: l.label, description: l.description, detail: l.detail, runId: l.runId }));
+  if (templates.length > 0) {
+    items.push({ label: "warm templates", kind: vscode.QuickPickItemKind.Separator }, ...templates);
+  }
+  const picked = await vscode.window.showQuickPick(items, {
+    title: header,
+    placeHolder: lines.length > 0 ? "Pick a run to cancel it" : "No run to cancel",
+  });
+  if (picked?.runId === undefined) return;
   const answer = await session.cancelRun(picked.runId).catch((err: unknown) => ({ state: String(err) }));
   channel.appendLine(`pytestd: cancel ${picked.runId}: ${answer.state}`);
 }

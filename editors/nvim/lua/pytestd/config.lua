@@ -13,6 +13,8 @@ M.defaults = {
   env = nil,
   -- Fork runs from the daemon's warm template of the project (false: every run starts a fresh interpreter).
   warm_start = nil,
+  -- Split each run (not debug runs) by file across this many pytest processes, or "auto" (nil or 1: no split).
+  shards = nil,
   -- Files or directories that mark a project root, looked for upwards from the buffer. pyproject.toml,
   -- tox.ini and setup.cfg count first only with a pytest section, as in pytest's rootdir rules (paths.lua).
   root_markers = {

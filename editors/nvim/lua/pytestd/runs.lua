@@ -113,7 +113,8 @@ local function finish(run, err, result)
     run.duration_ms = result.durationMs
     run.errors = result.errors or {}
     run.coverage = result.coverage
-    -- The response holds every result; a notification lost to a full pipe would otherwise leave a hole.
+    -- Runs ask for a summary response (below), so this is empty: every result came as a testResult before the
+    -- response. A daemon that answers with every result anyway still fills in any it did not stream.
     for id, r in pairs(result.results or {}) do
       if not run.results[id] then
         run.results[id] = r
@@ -205,6 +206,14 @@ function M.start(spec)
   end
   params.debug = spec.debug
   params.coverage = spec.coverage
+  -- The results stream as testResult; a response repeating them would cost a large run megabytes to build
+  -- and to decode.
+  params.results = "summary"
+  -- A debug run is one pytest process under debugpy: the daemon refuses to split it.
+  local shards = require("pytestd.config").get().shards
+  if shards ~= nil and shards ~= 1 and not spec.debug then
+    params.shards = shards
+  end
   d:request("runTests", params, function(err, result)
     d.exit_handlers[run.id] = nil
     if run.state ~= "finished" then

@@ -1,4 +1,5 @@
-// listRuns as lines for people: one per live run (running first, then the queue) and one per recent failure.
+// listRuns as lines for people: one per live run (running first, then the queue), one per recent failure, and
+// one per warm template (these are not runs: nothing to cancel, but they hold memory).
 
 import * as path from "node:path";
 
@@ -11,7 +12,13 @@ export interface RunLine {
   detail: string;
 }
 
-export function formatRuns(r: ListRunsResult): { header: string; lines: RunLine[] } {
+export interface TemplateLine {
+  label: string;
+  description: string;
+  detail: string;
+}
+
+export function formatRuns(r: ListRunsResult): { header: string; lines: RunLine[]; templates: TemplateLine[] } {
   const header = `pytestd: ${r.running} running, ${r.queued} queued (at most ${r.maxParallel} at once)`;
   const lines: RunLine[] = r.runs.map((run) => ({
     runId: run.runId,
@@ -30,7 +37,13 @@ export function formatRuns(r: ListRunsResult): { header: string; lines: RunLine[
       detail: f.reason,
     });
   }
-  return { header, lines };
+  const templates = (r.templates ?? []).map((t) => ({
+    label: `$(flame) warm template ${t.state}`,
+    description: path.basename(t.cwd),
+    detail:
+      `pid ${t.pid}, ${t.modules} modules, ${t.runs} runs, ${mib(t.rssBytes)}, idle ${seconds(t.idleMs)}, ` + t.python,
+  }));
+  return { header, lines, templates };
 }
 
 function seconds(ms: number): string {

@@ -98,6 +98,10 @@ export interface RunTestsParams {
   env?: Record<string, string>;
   timeoutMs?: number;
   stopOnCollectionErrors?: boolean;
+  /** `summary`: the response's `results` is empty, every result having been sent as testResult. */
+  results?: "full" | "summary";
+  /** Split the run by file across this many pytest processes ("auto": as many as help). */
+  shards?: number | "auto";
   debug?: boolean | DebugOptions;
   coverage?: boolean | CoverageOptions;
 }
@@ -220,12 +224,25 @@ export interface RunFailure {
   endedMsAgo: number;
 }
 
+/** A warm template: a Python process with pytest and the project's libraries imported, runs forked from it. */
+export interface WarmTemplate {
+  cwd: string;
+  python: string;
+  pid: number;
+  state: "starting" | "ready";
+  modules: number;
+  rssBytes: number;
+  runs: number;
+  idleMs: number;
+}
+
 export interface ListRunsResult {
   runs: RunInfo[];
   maxParallel: number;
   running: number;
   queued: number;
   recentFailures: RunFailure[];
+  templates?: WarmTemplate[];
 }
 
 // Notification params; each carries the run's id.

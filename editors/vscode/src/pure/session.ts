@@ -89,9 +89,13 @@ export class PytestdSession implements Disposable {
     this.route(Notifications.testsDiscovered, (l, p: TestsDiscovered) => l.testsDiscovered?.(p));
   }
 
-  /** listener may be made for the job's runId, before anything about the job can arrive. */
+  /**
+   * listener may be made for the job's runId, before anything about the job can arrive. The response leaves out
+   * the results unless params ask for them: every result reaches the listener as a testResult first, and a large
+   * run's response would repeat megabytes of them for the daemon to build and the extension host to parse.
+   */
   runTests(params: Omit<RunTestsParams, "runId">, listener: ListenerSource = {}): Job<RunTestsResult> {
-    return this.job<RunTestsResult>(Methods.runTests, params, listener);
+    return this.job<RunTestsResult>(Methods.runTests, { results: "summary", ...params }, listener);
   }
 
   discoverTests(params: Omit<DiscoverTestsParams, "runId">, listener: ListenerSource = {}): Job<DiscoverTestsResult> {

@@ -19,6 +19,8 @@ export interface ExtensionSettings {
   debugJustMyCode: boolean;
   /** Runs forked from the daemon's warm template of the project. */
   warmStart: boolean;
+  /** Each run split by file across this many pytest processes (1: not split). */
+  shards: number | "auto";
 }
 
 export const DEFAULT_DEBUG_WAIT_MS = 60_000;
@@ -46,7 +48,14 @@ export function readSettings(get: (key: string) => unknown): ExtensionSettings {
       typeof wait === "number" && Number.isInteger(wait) && wait >= 1000 ? wait : DEFAULT_DEBUG_WAIT_MS,
     debugJustMyCode: get("debugJustMyCode") !== false,
     warmStart: get("warmStart") !== false,
+    shards: shardsSetting(get("shards")),
   };
+}
+
+/** `"auto"`, or a whole number from 1 to 256 (the daemon's limit); anything else is 1, no split. */
+function shardsSetting(v: unknown): number | "auto" {
+  if (v === "auto") return "auto";
+  return typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 256 ? v : 1;
 }
 
 /**

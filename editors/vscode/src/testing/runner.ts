@@ -98,6 +98,8 @@ export class Runner {
         ...(settings.stopOnCollectionErrors ? { stopOnCollectionErrors: true } : {}),
         ...(kind === "debug" ? { debug: debugParam(settings.debugWaitForClientMs) } : {}),
         ...(kind === "coverage" ? { coverage: COVERAGE } : {}),
+        // A debug run is one pytest process under debugpy: it is never split.
+        ...(kind !== "debug" && settings.shards !== 1 ? { shards: settings.shards } : {}),
       },
       (runId) => {
         record = this.deps.runLog?.open(runId, name ?? run.name ?? "pytestd", options.continuous, kind);

@@ -82,13 +82,16 @@ test("two runs started together each get only their own results", async () => {
   const a = startRun(daemon.session, tree, project, ["tests/test_classes.py"]);
   const b = startRun(daemon.session, tree, project, ["tests/pkg"]);
   const [ra, rb] = await within(60_000, "both runs", Promise.all([a.done, b.done]));
-  assert.deepEqual(Object.keys(ra.results).sort(), [
+  // The results came as notifications only: the session asks for responses without them.
+  assert.deepEqual(ra.results, {});
+  assert.deepEqual(rb.results, {});
+  assert.deepEqual([...a.sink.results.keys()].sort(), [
     "tests/test_classes.py::TestGroup::test_first",
     "tests/test_classes.py::TestGroup::test_second",
   ]);
-  assert.deepEqual(Object.keys(rb.results), ["tests/pkg/test_in_pkg.py::test_in_package"]);
-  assert.deepEqual([...a.sink.results.keys()].sort(), Object.keys(ra.results).sort());
-  assert.deepEqual([...b.sink.results.keys()], Object.keys(rb.results));
+  assert.deepEqual([...b.sink.results.keys()], ["tests/pkg/test_in_pkg.py::test_in_package"]);
+  assert.equal(ra.summary.passed, 2);
+  assert.equal(rb.summary.passed, 1);
   const limits = await daemon.session.listRuns();
   assert.equal(limits.maxParallel, 2, "didChangeConfiguration applied");
 });
@@ -119,4 +122,33 @@ test("stopOnCollectionErrors keeps pytest's stop: nothing runs and the tests say
   assert.equal(result.status, "error");
   assert.equal(run.sink.final("test_good.py::test_good_one"), "errored");
   assert.equal(run.sink.collectionErrors[0]?.node.key, "test_broken.py");
+});
+
+test("Show Runs lists the project's warm template once a run has made one", async () => {
+  const project = fixture("project");
+  const tree = await discover(daemon.session, project);
+  await within(60_000, "a run", startRun(daemon.session, tree, project, ["tests/test_classes.py"]).done);
+  let report = formatRuns(await daemon.session.listRuns());
+  const deadline = Date.now() + 30_000;
+  while (!report.templates.some((t) => t.label.endsWith("ready") && t.description === "project")) {
+    assert.ok(Date.now() < deadline, `no ready template after 30 s: ${JSON.stringify(report.templates)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    report = formatRuns(await within(5000, "listRuns", daemon.session.listRuns()));
+  }
+  assert.match(report.templates[0]?.detail ?? "", /^pid \d+, \d+ modules, \d+ runs, \d+ MiB, idle/);
+});
+
+test("a sharded run streams each result once and merges its summary", async () => {
+  await daemon.session.changeConfiguration({ maxParallel: 2 });
+  const project = fixture("project");
+  const tree = await discover(daemon.session, project);
+  const run = startRun(daemon.session, tree, project, ["tests/test_classes.py", "tests/pkg"], { shards: 2 });
+  const result = await within(60_000, "sharded run", run.done);
+  assert.equal(result.summary.passed, 3);
+  assert.deepEqual([...run.sink.results.keys()].sort(), [
+    "tests/pkg/test_in_pkg.py::test_in_package",
+    "tests/test_classes.py::TestGroup::test_first",
+    "tests/test_classes.py::TestGroup::test_second",
+  ]);
+  assert.equal(run.sink.endedWith, "passed");
 });

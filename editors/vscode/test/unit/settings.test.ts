@@ -34,6 +34,14 @@ test("warm starts are the daemon's default; turned off, the daemon is told", () 
   assert.equal(daemonSettings(settings({ warmStart: false }), false).warmStart, false);
 });
 
+test("shards: a whole number from 1 to 256 or \"auto\"; anything else is 1, no split", () => {
+  assert.equal(settings({}).shards, 1);
+  assert.equal(settings({ shards: 4 }).shards, 4);
+  assert.equal(settings({ shards: "auto" }).shards, "auto");
+  for (const bad of [0, 2.5, 257, "4", "all", null]) assert.equal(settings({ shards: bad }).shards, 1, String(bad));
+  assert.equal("shards" in daemonSettings(settings({ shards: 4 }), false), false, "a run's parameter, not the daemon's");
+});
+
 test("the server is the setting, else the bundled binary, else pytestd on PATH", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "pytestd-vscode-"));
   const onPath = path.join(dir, "pytestd");
