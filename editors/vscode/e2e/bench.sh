@@ -53,20 +53,10 @@ rm -rf "$logs"
 mkdir -p "$logs"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/pytestd-vscode-bench.XXXXXX")"
 
-# Nothing the benchmark started outlives it: code-server's process group (extension host, pytestd), then pytest
-# processes, which run in process groups of their own, still working in the throwaway directory.
-cleanup() {
-    if [[ -f "$tmp/code-server.pgid" ]]; then
-        kill -KILL -- "-$(cat "$tmp/code-server.pgid")" 2>/dev/null || true
-    fi
-    for proc in /proc/[0-9]*; do
-        if [[ "$(readlink "$proc/cwd" 2>/dev/null)" == "$tmp"/* ]]; then
-            kill -KILL "${proc#/proc/}" 2>/dev/null || true
-        fi
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+# Whatever happens, nothing started here outlives the script (cleanup.sh).
+# shellcheck source=cleanup.sh
+source "$here/cleanup.sh"
+trap 'cleanup_code_server "$tmp"' EXIT
 
 # A copy: every round installs the same package even if pytestd.vsix is rebuilt meanwhile; and its daemon for
 # the pytestd-alone rounds.

@@ -24,21 +24,10 @@ rm -rf "$logs"
 mkdir -p "$logs"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/pytestd-vscode-e2e.XXXXXX")"
 
-# Whatever happens to main.js, nothing it started outlives this script: code-server's process group (with the
-# extension host and pytestd), then pytest processes, which run in process groups of their own, still working
-# in the throwaway workspace.
-cleanup() {
-    if [[ -f "$tmp/code-server.pgid" ]]; then
-        kill -KILL -- "-$(cat "$tmp/code-server.pgid")" 2>/dev/null || true
-    fi
-    for proc in /proc/[0-9]*; do
-        if [[ "$(readlink "$proc/cwd" 2>/dev/null)" == "$tmp"/* ]]; then
-            kill -KILL "${proc#/proc/}" 2>/dev/null || true
-        fi
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+# Whatever happens, nothing started here outlives the script (cleanup.sh).
+# shellcheck source=cleanup.sh
+source "$here/cleanup.sh"
+trap 'cleanup_code_server "$tmp"' EXIT
 
 status=0
 NODE_PATH="$node_modules" node "$here/main.js" --vsix "$vsix" --python "$python" \
