@@ -121,6 +121,10 @@ def main():
     parser.add_argument("--json", help="write the figures here too")
     add_binary_args(parser)
     args = parser.parse_args()
+    # The cold runs start in each project's directory: a relative interpreter path must not depend on it.
+    if os.sep in args.python:
+        args.python = os.path.abspath(args.python)
+    load_before = os.getloadavg()[0]
     projects = [("trivial", None)]
     if has_module(args.python, args.heavy):
         projects.append(("heavy", args.heavy))
@@ -139,10 +143,11 @@ def main():
         print("%-8s %-8s %10.3f %10.3f %10.3f %7.2fx %7.2fx" % (f["project"], f["heavy"] or "-", m["cold"],
                                                                  m["pytestd"], m["nowarm"], f["warm_vs_cold"],
                                                                  f["nowarm_vs_cold"]))
-    print("load average %.2f; target: warm <= 0.2x cold" % load)
+    print("%d rounds; load average %.2f before, %.2f after; target: warm <= 0.2x cold" % (args.rounds, load_before,
+                                                                                          load))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"load": load, "projects": figures}, f, indent=2)
+            json.dump({"load": load, "load_before": load_before, "projects": figures}, f, indent=2)
 
 
 if __name__ == "__main__":

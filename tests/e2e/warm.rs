@@ -213,6 +213,13 @@ impl Venv {
             .unwrap();
     }
 
+    /// Installs a package `name` whose `__init__.py` is `text`.
+    fn write_package(&self, name: &str, text: &str) {
+        let package = self.site.join(name);
+        fs::create_dir_all(&package).unwrap();
+        fs::write(package.join("__init__.py"), text).unwrap();
+    }
+
     /// The pids that imported fakelib.
     fn importers(&self) -> Vec<u32> {
         fs::read_to_string(&self.log)
@@ -281,6 +288,74 @@ fn a_template_is_never_used_after_an_installed_package_or_a_shadowing_module_cha
         !warm,
         "template {shadowed_by} preloaded the fakelib the project now shadows"
     );
+}
+
+/// What a test can see of how its pytest started: the invocation, the plugins in registration order (pluggy calls
+/// hooks in that order), the plugins blocked by `-p no:` in the configuration (applied once the default plugins are
+/// registered), and PYTEST_VERSION as an installed module saw it at import (pytest's main sets it before it loads
+/// anything; the template preloads the module).
+const STARTUP_FACTS: &str = r#"
+import json, os, sys
+import envlib, fakelib
+
+def test_facts(request):
+    config = request.config
+    manager = config.pluginmanager
+    named = lambda name: "<id>" if name.isdigit() else name
+    print(json.dumps({
+        "args": list(config.invocation_params.args),
+        "plugins": repr(config.invocation_params.plugins),
+        "dir": str(config.invocation_params.dir),
+        "argv": sys.argv,
+        "registered": [named(name) for name, _ in manager.list_name_plugin()],
+        "setup": [named(impl.plugin_name) for impl in config.hook.pytest_runtest_setup.get_hookimpls()],
+        "blocked": [manager.is_blocked(name) for name in ("cacheprovider", "stepwise", "junitxml")],
+        "options": sorted(vars(config.option)),
+        "version": os.environ.get("PYTEST_VERSION"),
+        "version_at_import": envlib.AT_IMPORT,
+    }))
+"#;
+
+#[test]
+fn a_forked_run_starts_pytest_as_a_cold_run_does() {
+    let venv = Venv::new();
+    venv.write_package("envlib", "import os\nAT_IMPORT = os.environ.get('PYTEST_VERSION')\n");
+    let dir = project(&[
+        ("test_facts.py", STARTUP_FACTS),
+        ("pytest.ini", "[pytest]\naddopts = -p no:cacheprovider\n"),
+    ]);
+    let mut daemon = Daemon::start_with(json!({"python": venv.python.display().to_string()}));
+    let (cold, warm) = go(&mut daemon, dir.path(), json!({}));
+    assert_status(&cold, "passed");
+    assert!(!warm);
+    // A template that preloaded what the first run imported (envlib with fakelib).
+    wait_template(&mut daemon, dir.path(), |t| {
+        t["pid"]
+            .as_u64()
+            .is_some_and(|pid| venv.importers().contains(&(pid as u32)))
+    });
+    let facts = |result: &Value| -> Value {
+        let stdout = result["results"]["test_facts.py::test_facts"]["stdout"]
+            .as_str()
+            .unwrap_or_default();
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("no facts ({e}): {result}"))
+    };
+    let cold_facts = facts(&cold);
+    assert_eq!(cold_facts["version_at_import"], cold_facts["version"], "{cold_facts}");
+    assert_eq!(cold_facts["blocked"], json!([true, true, false]), "{cold_facts}");
+    for _ in 0..2 {
+        let (forked, warm) = go(&mut daemon, dir.path(), json!({}));
+        assert_status(&forked, "passed");
+        assert!(warm, "{}", errors_text(&forked));
+        assert_eq!(facts(&forked), cold_facts);
+    }
+    // A plugin choice in PYTEST_ADDOPTS decides what get_config loads: cold.
+    let mut choice = params(&daemon, dir.path(), json!({}));
+    choice["env"]["PYTEST_ADDOPTS"] = json!("-p no:junitxml");
+    let (chosen, warm) = run(&mut daemon, choice);
+    assert_status(&chosen, "passed");
+    assert!(!warm, "a -p in PYTEST_ADDOPTS starts cold");
+    assert_eq!(facts(&chosen)["blocked"], json!([true, true, true]));
 }
 
 #[test]

@@ -381,6 +381,7 @@ impl Pool {
                     failed = ready.failed.len(),
                     seconds = ready.seconds,
                     python = %ready.python,
+                    config = ready.config.as_deref().unwrap_or("-"),
                     "warm template ready"
                 );
                 if !ready.failed.is_empty() {

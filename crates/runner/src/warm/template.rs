@@ -40,6 +40,9 @@ pub(crate) struct Ready {
     pub(crate) failed: Vec<String>,
     pub(crate) seconds: f64,
     pub(crate) python: String,
+    /// "prepared" when pytest's configuration was made ahead for the runs (see `pytestd_warm.py`), else why not.
+    #[serde(default)]
+    pub(crate) config: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
