@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Discovery of a large suite (issue 13's case 6): `python -m pytest --collect-only -q` (its output to a pipe that
-is read) against `discoverTests` through one long-lived daemon, the client reading every `testsDiscovered`
-notification and the response, in rounds whose order rotates (medians reported).
+is read) against `discoverTests` through one long-lived daemon, asked as the editors ask it (`stream: false`: the
+tree only in the response), the client parsing every message, in rounds whose order rotates (medians reported).
 
   collect   - python -m pytest --collect-only -q -p no:cacheprovider
-  discover  - discoverTests from a daemon with warm starts off: pytest started cold, as `collect` is
-  warm     - discoverTests from a daemon with its default settings (forked from the warm template when it can)
+  discover  - discoverTests with `stream: false` from a daemon with warm starts off: pytest started cold, as
+              `collect` is
+  streamed  - the same with `stream: true` (the default): the tree also streamed as `testsDiscovered` batches,
+              every one of them read
+  warm      - discoverTests with `stream: false` from a daemon with its default settings (forked from the warm
+              template when it can)
 
 Usage: python3 tests/bench/discovery.py [--tests 50000] [--rounds 5] [--pytestd PATH] [--python PY]
 Target (issue 13): discover <= 1.05x collect.
@@ -21,7 +25,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import PYTEST_ARGS, Daemon, add_binary_args, load, make_suite, median, rounds  # noqa: E402
 
-SCENARIOS = ("collect", "discover", "warm")
+SCENARIOS = ("collect", "discover", "streamed", "warm")
 
 
 def time_collect(python, root, tests):
@@ -35,20 +39,21 @@ def time_collect(python, root, tests):
     return elapsed
 
 
-def time_discover(daemon, root, tests):
+def time_discover(daemon, root, tests, stream):
     streamed = [0]
 
     def count(msg):
         if msg.get("method") == "testsDiscovered":
             streamed[0] += sum(1 for node in msg["params"]["tests"] if node.get("kind") == "test")
 
+    params = {"cwd": root, "args": ["-p", "no:cacheprovider"], "stream": stream}
     started = time.perf_counter()
-    msg, _ = daemon.request("discoverTests", {"cwd": root, "args": ["-p", "no:cacheprovider"]}, on_message=count)
+    msg, _ = daemon.request("discoverTests", params, on_message=count)
     elapsed = time.perf_counter() - started
     found = sum(1 for node in (msg.get("result") or {}).get("tests", []) if node.get("kind") == "test")
-    if found != tests or streamed[0] != tests:
-        raise SystemExit("discoverTests found %d tests and streamed %d, not %d: %s" % (
-            found, streamed[0], tests, str(msg)[:500]))
+    if found != tests or streamed[0] != (tests if stream else 0):
+        raise SystemExit("discoverTests (stream: %s) found %d tests and streamed %d, of %d: %s" % (
+            stream, found, streamed[0], tests, str(msg)[:500]))
     return elapsed
 
 
@@ -61,8 +66,9 @@ def measure(pytestd, python, tests=50000, count=5, log=print):
         try:
             run = {
                 "collect": lambda: time_collect(python, root, tests),
-                "discover": lambda: time_discover(cold, root, tests),
-                "warm": lambda: time_discover(default, root, tests),
+                "discover": lambda: time_discover(cold, root, tests, False),
+                "streamed": lambda: time_discover(cold, root, tests, True),
+                "warm": lambda: time_discover(default, root, tests, False),
             }
             for name in SCENARIOS:  # warm-up: page cache, bytecode, the template
                 run[name]()
@@ -98,6 +104,7 @@ def main():
     for name, ratio in figures["vs_collect"].items():
         print("%-9s %.2fs = %.3fx pytest --collect-only -q (%.2fs)" % (
             name, figures["median_s"][name], ratio, figures["median_s"]["collect"]))
+    print("load average %.2f-%.2f over %d rounds" % (figures["load"]["min"], figures["load"]["max"], args.rounds))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 //! `discoverTests` (issue 4): the tree of tests pytest collects, with exactly the ids `pytest --collect-only -q`
-//! prints, parents before children, collection errors per file, streamed in `testsDiscovered` batches, and run
-//! under the same slots, queue, cancellation and timeouts as `runTests`.
+//! prints, parents before children, collection errors per file, streamed in `testsDiscovered` batches (none with
+//! `stream: false`, the same tree in the response), and run under the same slots, queue, cancellation and timeouts
+//! as `runTests`.
 //!
 //! Fixtures: `tree` (packages, plain directories, classes nested three deep, a unittest.TestCase, parametrized ids
 //! with brackets, spaces, unicode, escapes and `::`, a doctest module, a file that cannot be imported), `empty`,
@@ -705,6 +706,48 @@ fn streamed_batches_hold_exactly_the_resulting_nodes_and_all_arrive_before_the_r
     assert_discovery_status(&discovery, "complete");
     assert_eq!(discovery["runId"], run_id);
     assert_streamed_exactly(&mut daemon, request, &run_id, &discovery);
+}
+
+#[test]
+fn with_stream_false_no_batch_is_sent_and_the_response_holds_the_same_tree() {
+    let mut daemon = Daemon::start();
+    let discover_with = |daemon: &mut Daemon, stream: Option<bool>| {
+        let run_id = new_run_id();
+        let mut params = daemon.discover_params("tree");
+        params["runId"] = json!(run_id);
+        params["args"] = json!(["--doctest-modules"]);
+        if let Some(stream) = stream {
+            params["stream"] = json!(stream);
+        }
+        let request = daemon.request("discoverTests", params);
+        let discovery = daemon.response(request, RUN).unwrap();
+        assert_discovery_status(&discovery, "complete");
+        (run_id, request, discovery)
+    };
+    let (streamed_id, request, streamed) = discover_with(&mut daemon, Some(true));
+    assert_streamed_exactly(&mut daemon, request, &streamed_id, &streamed);
+    let (default_id, request, by_default) = discover_with(&mut daemon, None);
+    assert_streamed_exactly(&mut daemon, request, &default_id, &by_default);
+
+    let (quiet_id, _, quiet) = discover_with(&mut daemon, Some(false));
+    // Answered after anything the daemon wrote before it: a stray batch would be in by then.
+    daemon.call("listRuns", json!({}), REPLY).unwrap();
+    let stray = batches(&daemon, &quiet_id);
+    assert!(
+        stray.is_empty(),
+        "{} testsDiscovered batches with stream: false",
+        stray.len()
+    );
+    assert!(!nodes(&quiet).is_empty(), "{quiet}");
+    assert_eq!(nodes(&quiet), nodes(&streamed), "stream: false returned another tree");
+    assert_eq!(quiet["errors"], streamed["errors"]);
+    assert_eq!(quiet["collectionErrors"], streamed["collectionErrors"]);
+
+    let mut params = daemon.discover_params("tree");
+    params["stream"] = json!("no");
+    let error = daemon.call("discoverTests", params, REPLY).unwrap_err();
+    assert_eq!(error.code, -32602, "{error:?}");
+    assert!(error.message.contains("stream"), "{error:?}");
 }
 
 #[test]

@@ -25,6 +25,10 @@ pub struct DiscoverTestsParams {
     /// Time limit in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
+    /// Stream the nodes as `testsDiscovered` while pytest collects (default `true`); `false` sends none, and the
+    /// tree comes only in the response: one copy of it, for clients that wait for the response anyway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<bool>,
 }
 
 /// What a node of the tree is.

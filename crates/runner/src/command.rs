@@ -91,7 +91,7 @@ pub(crate) fn build(
     args.push(params.cwd.clone());
     match kind {
         // -qq: one line per file instead of one per test; the tree itself comes through the plugin.
-        JobKind::Discover => args.extend(["--collect-only".to_owned(), "-qq".to_owned()]),
+        JobKind::Discover | JobKind::DiscoverUnstreamed => args.extend(["--collect-only".to_owned(), "-qq".to_owned()]),
         // One module that fails to import must not blank the run: it is reported, the others run.
         JobKind::Run if params.stop_on_collection_errors != Some(true) => {
             args.push("--continue-on-collection-errors".to_owned());
@@ -115,7 +115,7 @@ pub(crate) fn build(
     env.insert(ENV_SOCKET.into(), paths.socket.display().to_string());
     env.insert(ENV_RUN_ID.into(), run_id.to_owned());
     env.insert(ENV_TOKEN.into(), token.to_owned());
-    if kind == JobKind::Discover {
+    if kind.is_discovery() {
         env.insert(ENV_MODE.into(), "discover".to_owned());
     }
     // Cold runs too: what they import is what the project's template will preload.

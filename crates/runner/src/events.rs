@@ -69,8 +69,19 @@ pub enum RunEvent {
 pub enum JobKind {
     /// Run the tests (`runTests`).
     Run,
-    /// Only collect them (`discoverTests`).
+    /// Only collect them (`discoverTests`), the tree streamed as [`RunEvent::Discovered`] batches as well as in
+    /// the outcome.
     Discover,
+    /// Only collect them, the tree only in the outcome (`discoverTests` with `stream: false`): a requester that
+    /// waits for the outcome anyway gets one copy, and no event per batch.
+    DiscoverUnstreamed,
+}
+
+impl JobKind {
+    /// Whether the job only collects (either kind of discovery).
+    pub fn is_discovery(self) -> bool {
+        matches!(self, Self::Discover | Self::DiscoverUnstreamed)
+    }
 }
 
 /// How a job ended: the run's result, and for a discovery the collected tree.

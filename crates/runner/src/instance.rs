@@ -220,7 +220,10 @@ impl Instance {
             .map(|s| LineReader::new(BufReader::new(s), MAX_OUTPUT_LINE));
         let mut plugin_open = true;
         let mut mailbox_open = true;
-        let mut state = RunState::default();
+        let mut state = RunState {
+            stream_discovered: kind == JobKind::Discover,
+            ..RunState::default()
+        };
         if params.results == Some(pytestd_protocol::runs::ResultsMode::Summary) {
             state.tally = crate::outcome::Tally::summary_only();
         }
@@ -360,7 +363,7 @@ impl Instance {
             python: &python,
             timeout_ms: timeout.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
             peak_rss: progress.peak_rss_bytes.load(Ordering::Relaxed),
-            discovery: kind == JobKind::Discover,
+            discovery: kind.is_discovery(),
             collect_errors: state.collect_errors,
             run_error: state.run_error.as_deref(),
             tail: &state.tail,
@@ -503,6 +506,8 @@ struct RunState {
     collect_errors: usize,
     collection_errors: Vec<CollectionError>,
     discovered: Vec<TestNode>,
+    /// Discovered nodes also go out as events (otherwise they are only kept, not copied).
+    stream_discovered: bool,
     /// Why the plugin ended the session before it began (debugpy or coverage.py missing, no debugger attached).
     run_error: Option<String>,
     /// The plugin wrote coverage.py's report into the run's coverage directory.
@@ -552,10 +557,11 @@ impl RunState {
                 self.collection_errors.push(error.clone());
                 outbox.push(RunEvent::CollectionError(Box::new(error)));
             }
-            PluginMessage::Discovered { nodes } => {
+            PluginMessage::Discovered { nodes } if self.stream_discovered => {
                 self.discovered.extend(nodes.iter().cloned());
                 outbox.push(RunEvent::Discovered(nodes));
             }
+            PluginMessage::Discovered { mut nodes } => self.discovered.append(&mut nodes),
             PluginMessage::DebugReady { host, port } => {
                 outbox.push(RunEvent::Log(format!(
                     "debugpy listens on {host}:{port}: attach a debugger (DAP) there"

@@ -1,5 +1,6 @@
 //! `discoverTests`: collect the tree of tests (pytest `--collect-only`) as a job under the same slots, queue and
-//! cancellation as runs; nodes stream as `testsDiscovered` batches and the response holds them all.
+//! cancellation as runs; nodes stream as `testsDiscovered` batches (unless `stream: false`) and the response holds
+//! them all.
 
 use pytestd_protocol::discovery::{DiscoverTestsParams, DiscoverTestsResult, DiscoveryStatus};
 use pytestd_protocol::runs::{RunStatus, RunTestsParams};
@@ -19,6 +20,7 @@ pub(crate) async fn handle(backend: &Backend, params: Value) -> Result<DiscoverT
         python,
         env,
         timeout_ms,
+        stream,
     } = parse(params)?;
     let job = RunTestsParams {
         run_id,
@@ -29,11 +31,13 @@ pub(crate) async fn handle(backend: &Backend, params: Value) -> Result<DiscoverT
         timeout_ms,
         ..RunTestsParams::default()
     };
-    let ticket = backend
-        .coordinator
-        .submit(job, JobKind::Discover)
-        .await
-        .map_err(from_runner)?;
+    // Unstreamed, the runner neither sends the nodes as events nor keeps a second copy of them.
+    let kind = if stream.unwrap_or(true) {
+        JobKind::Discover
+    } else {
+        JobKind::DiscoverUnstreamed
+    };
+    let ticket = backend.coordinator.submit(job, kind).await.map_err(from_runner)?;
     let outcome = super::follow(backend, ticket).await?;
     let result = outcome.result;
     Ok(DiscoverTestsResult {

@@ -460,7 +460,22 @@ class _DiscoveryStream:
     @staticmethod
     def pytest_itemcollected(item):
         if _stream_early:
-            _tree(item.config).add_item(item)
+            (_tree_sender or _tree(item.config)).add_item(item)
+
+    @staticmethod
+    def pytest_unconfigure(config):
+        # This module's globals outlive the session (os._exit's wrapper, the channel's threads and its at-fork
+        # callback hold them), and through them the collected tree and, by the assertion rewriter that loaded
+        # this module (its loader), pytest's config and the whole session: kept past the interpreter's first
+        # collection at exit, those cost it a second one (half a second for 50 000 tests). Nothing needs them
+        # once the session is over.
+        global _tree_sender
+        _tree_sender = None
+        module = globals()
+        module.pop("__loader__", None)
+        spec = module.get("__spec__")
+        if spec is not None:
+            spec.loader = None
 
 
 _stream_early = False
@@ -473,16 +488,58 @@ def pytest_sessionstart(session):
 
 
 class _TreeSender:
-    """Sends the collected tree, parents before children, each node once, in batches."""
+    """Sends the collected tree, parents before children, each node once, in batches.
+
+    Per item, only what is the item's own is worked out: consecutive items mostly share their parent, whose chain
+    was sent with the first of them, and an item met again at collection end is known by identity. A test's node
+    is written as JSON text directly, its parent's id and its path quoted once for all their tests: building a
+    dict per test for the encoder cost more than the rest of the item's work."""
 
     def __init__(self, root):
         self.root = root
         self.seen = set()
+        # Each node's JSON text.
         self.batch = []
+        # Items already sent, by id(); each is held here, so its id cannot be reused by another object.
+        self.items = {}
+        self.parent = None
+        self.parent_id = None
+        # `,"parentId":…` and `,"path":…` as they go into a node's text.
+        self.parent_fields = {}
+        self.path_fields = {}
 
     def add_item(self, item):
-        if item.nodeid in self.seen:
+        if id(item) in self.items:
             return
+        self.items[id(item)] = item
+        nodeid = item.nodeid
+        if nodeid in self.seen:
+            return
+        parent = item.parent
+        if parent is self.parent:
+            parent_id = self.parent_id
+        else:
+            parent_id = self.add_parents(item)
+            self.parent, self.parent_id = parent, parent_id
+        path, lineno = _item_place(item)
+        path = path.replace(os.sep, "/") if path is not None else None
+        line = lineno + 1 if lineno is not None else None
+        name = item.name
+        original = getattr(item, "originalname", None)
+        if original and original != name and nodeid.endswith("::" + name):
+            # Parametrized cases hang under a node for their function, which pytest itself does not have.
+            function_id = nodeid[: len(nodeid) - len(name)] + original
+            if function_id not in self.seen:
+                self.add(function_id, original, "function", parent_id, path, line)
+            parent_id = function_id
+        markers = _markers(item)
+        if type(nodeid) is str and type(name) is str and (path is None or type(path) is str):
+            self.add_test(nodeid, name, parent_id, path, line, markers)
+        else:
+            self.add(nodeid, name, "test", parent_id, path, line, markers)
+
+    def add_parents(self, item):
+        """Sends the item's enclosing nodes not sent yet, and returns the id of its parent in the tree."""
         parent_id = None
         for node in item.listchain()[1:-1]:
             if node.nodeid in ("", "."):
@@ -491,17 +548,7 @@ class _TreeSender:
                 path, line = _node_place(node, self.root)
                 self.add(node.nodeid, node.name, _kind(node), parent_id, path, line)
             parent_id = node.nodeid
-        path, lineno = _item_place(item)
-        path = path.replace(os.sep, "/") if path is not None else None
-        line = lineno + 1 if lineno is not None else None
-        original = getattr(item, "originalname", None)
-        if original and original != item.name and item.nodeid.endswith("::" + item.name):
-            # Parametrized cases hang under a node for their function, which pytest itself does not have.
-            function_id = item.nodeid[: len(item.nodeid) - len(item.name)] + original
-            if function_id not in self.seen:
-                self.add(function_id, original, "function", parent_id, path, line)
-            parent_id = function_id
-        self.add(item.nodeid, item.name, "test", parent_id, path, line, _markers(item))
+        return parent_id
 
     def add(self, node_id, name, kind, parent_id, path, line, markers=None):
         self.seen.add(node_id)
@@ -514,13 +561,29 @@ class _TreeSender:
             node["line"] = line
         if markers:
             node["markers"] = markers
-        self.batch.append(node)
+        self.batch.append(_dumps(node))
+        if len(self.batch) >= _DISCOVERY_BATCH:
+            self.flush()
+
+    def add_test(self, node_id, name, parent_id, path, line, markers):
+        """What `add` writes for a test, without the dict."""
+        self.seen.add(node_id)
+        parent_field = self.parent_fields.get(parent_id)
+        if parent_field is None:
+            parent_field = self.parent_fields[parent_id] = ',"parentId":' + _dumps(parent_id) if parent_id else ""
+        path_field = self.path_fields.get(path)
+        if path_field is None:
+            path_field = self.path_fields[path] = ',"path":' + _dumps(path) if path is not None else ""
+        line_field = "" if line is None else ',"line":' + (str(line) if type(line) is int else _dumps(line))
+        markers_field = ',"markers":' + _dumps(markers) if markers else ""
+        self.batch.append('{"id":%s,"name":%s,"kind":"test"%s%s%s%s}' % (
+            _quote(node_id), _quote(name), parent_field, path_field, line_field, markers_field))
         if len(self.batch) >= _DISCOVERY_BATCH:
             self.flush()
 
     def flush(self):
         if self.batch:
-            _channel.send({"type": "discovered", "nodes": self.batch})
+            _channel.put('{"type":"discovered","nodes":[' + ",".join(self.batch) + "]}\n")
             self.batch = []
 
 
@@ -548,16 +611,27 @@ def _item_place(item):
     return path, code.co_firstlineno - 1  # what pytest's getfslineno gives
 
 
+# Per item class: whether pytest's own Function.reportinfo places its items.
+_placed_by_pytest = {}
+
+
 def _function_code(item):
     """The code object pytest's `reportinfo` takes a Function's place from, or None when it would look elsewhere."""
-    if (_get_real_func is None or _FUNCTION_REPORTINFO is None
-            or getattr(type(item), "reportinfo", None) is not _FUNCTION_REPORTINFO):
+    cls = type(item)
+    placed = _placed_by_pytest.get(cls)
+    if placed is None:
+        placed = _placed_by_pytest[cls] = (_get_real_func is not None and _FUNCTION_REPORTINFO is not None
+                                           and getattr(cls, "reportinfo", None) is _FUNCTION_REPORTINFO)
+    if not placed:
         return None
     try:
         obj = item.obj
         if isinstance(getattr(obj, "compat_co_firstlineno", None), int):
             return None
-        obj = _get_real_func(obj)
+        # A plain function that wraps nothing is its own real function: get_real_func would return it as it is,
+        # at more cost than the rest of this.
+        if type(obj) is not types.FunctionType or hasattr(obj, "__wrapped__") or hasattr(obj, "__pytest_wrapped__"):
+            obj = _get_real_func(obj)
         if hasattr(obj, "place_as"):
             return None
         code = obj.__code__
@@ -566,8 +640,27 @@ def _function_code(item):
     return code if isinstance(code, types.CodeType) and code.co_filename else None
 
 
+_NODE_ITER_MARKERS = (pytest.Item.iter_markers, pytest.Item.iter_markers_with_node)
+# Per item class: whether its markers are pytest's own iter_markers.
+_own_iter_markers = {}
+
+
 def _markers(item):
     names = []
+    cls = type(item)
+    own = _own_iter_markers.get(cls)
+    if own is None:
+        own = _own_iter_markers[cls] = (cls.iter_markers, cls.iter_markers_with_node) == _NODE_ITER_MARKERS
+    if own:
+        # What pytest's own iter_markers yields (the item's own marks, then each enclosing node's, up to the
+        # session), without its two generators per item.
+        node = item
+        while node is not None:
+            for mark in node.own_markers:
+                if mark.name not in _NOT_TAGS and mark.name not in names:
+                    names.append(mark.name)
+            node = node.parent
+        return names
     for mark in item.iter_markers():
         if mark.name not in _NOT_TAGS and mark.name not in names:
             names.append(mark.name)

@@ -62,7 +62,8 @@ function adapter.discover_positions(file_path)
   local rel = paths.relative(root, file_path)
   local d = daemon.get(root)
   local err, result = async.call(function(done)
-    d:request("discoverTests", { cwd = root, args = { rel } }, done)
+    -- Positions come from the response alone: streamed batches would be a second copy of the tree.
+    d:request("discoverTests", { cwd = root, args = { rel }, stream = false }, done)
   end, adapter.discovery_timeout_ms)
   local nodes = (not err and result and result.tests) or {}
   local list = positions.build(root, paths.normalize(file_path), rel, nodes, read_lines(file_path))

@@ -23,10 +23,11 @@ def main():
     with PytestdClient(pytestd, init_options={"python": python, "pytestArgs": pytest_args}, timeout=600) as client:
         out["startMs"] = ms_since(t)
         t = time.monotonic()
-        # Read as a run is, notifications (testsDiscovered) and all: a notification left unread would be scanned
-        # again for every later message.
+        # Asked as the extension asks (stream: false, the tree only in the response) and read as a run is, every
+        # notification included: a notification left unread would be scanned again for every later message.
         run_id = str(uuid.uuid4())
-        discovery = Run(client, run_id, client.send_request("discoverTests", {"runId": run_id, "cwd": project}))
+        discovery = Run(client, run_id, client.send_request("discoverTests",
+                                                            {"runId": run_id, "cwd": project, "stream": False}))
         for _ in discovery:
             pass
         found = discovery.result

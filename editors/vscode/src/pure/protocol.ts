@@ -186,6 +186,8 @@ export interface DiscoverTestsParams {
   python?: string;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** `false`: no testsDiscovered notifications, the tree only in the response (one copy instead of two). */
+  stream?: boolean;
 }
 
 export type DiscoveryStatus = "complete" | "cancelled" | "timedOut" | "error";

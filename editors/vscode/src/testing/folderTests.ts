@@ -106,7 +106,12 @@ export class FolderTests {
     const session = this.host.session();
     if (session === undefined) return;
     const python = await this.host.python(this.folder);
-    const job = session.discoverTests({ cwd: this.folder.uri.fsPath, ...(python === undefined ? {} : { python }) });
+    // The tree is built from the response alone: streamed batches would be a second copy nobody reads.
+    const job = session.discoverTests({
+      cwd: this.folder.uri.fsPath,
+      stream: false,
+      ...(python === undefined ? {} : { python }),
+    });
     try {
       const result = await job.result;
       if (result.status === "cancelled") return;

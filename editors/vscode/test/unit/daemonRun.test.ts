@@ -41,6 +41,16 @@ test("discovery gives directory, package, module, class, function and test level
   assert.equal(tree.get("tests/test_classes.py::TestGroup::test_first")?.line, 8);
 });
 
+test("discovery as the extension asks for it (stream: false) streams no batch and answers the streamed tree", async () => {
+  let batches = 0;
+  const quiet = daemon.session.discoverTests({ cwd, stream: false }, { testsDiscovered: () => batches++ });
+  const streamed = daemon.session.discoverTests({ cwd, stream: true });
+  const [one, other] = await within(30_000, "two discoveries", Promise.all([quiet.result, streamed.result]));
+  assert.equal(batches, 0);
+  assert.ok(one.tests.length > 0);
+  assert.deepEqual(one.tests, other.tests);
+});
+
 test("markers of the test, its class and its parametrization become tags", () => {
   assert.deepEqual(tree.get("tests/test_classes.py::TestGroup::test_second")?.tags.sort(), ["slow", "smoke"]);
   assert.deepEqual(tree.get(`${T}::test_param[1]`)?.tags, ["slow"]);

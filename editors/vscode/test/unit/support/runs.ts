@@ -9,7 +9,7 @@ import { within } from "./daemon";
 import { RecordingSink } from "./recordingSink";
 
 export async function discover(session: PytestdSession, cwd: string): Promise<FolderTree> {
-  const job = session.discoverTests({ cwd });
+  const job = session.discoverTests({ cwd, stream: false });
   return buildTree(await within(30_000, `discovery of ${cwd}`, job.result));
 }
 
