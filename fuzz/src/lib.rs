@@ -23,7 +23,7 @@ mod errors;
 mod framing;
 #[allow(dead_code)]
 #[rustfmt::skip]
-#[path = "../../crates/runner/src/lines.rs"]
+#[path = "../../crates/runner/src/process/lines.rs"]
 mod lines;
 #[allow(dead_code)]
 #[rustfmt::skip]

@@ -29,7 +29,7 @@ pub(crate) enum Selection {
 
 /// Sorts the run's `testIds` (relative to `cwd` once normalized) into units, directories or both.
 pub(crate) fn classify(cwd: &Path, test_ids: &[String]) -> Selection {
-    let ids = crate::selection::plan(cwd, test_ids).ids;
+    let ids = crate::run::selection::plan(cwd, test_ids).ids;
     if ids.is_empty() {
         return Selection::Dirs(vec![".".to_owned()]);
     }

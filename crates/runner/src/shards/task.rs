@@ -658,7 +658,7 @@ impl Task {
             data_file: None,
             ..options.clone()
         };
-        match crate::coverage_report::combine(python, &self.cwd(), &data, &options, scratch).await {
+        match crate::results::coverage_report::combine(python, &self.cwd(), &data, &options, scratch).await {
             Ok(coverage) => {
                 merged.coverage = Some(coverage);
                 if let Some(keep) = self.coverage().and_then(|o| o.data_file) {

@@ -12,7 +12,7 @@ use pytestd_protocol::plugin::{
     ENV_COVERAGE, ENV_DEBUG, ENV_JOURNAL, ENV_MODE, ENV_RECORD_IMPORTS, ENV_RUN_ID, ENV_SELECT_FILE, ENV_TOKEN,
 };
 
-use crate::command::PytestCommand;
+use crate::run::command::PytestCommand;
 
 /// Variables that differ from run to run and are set in the run's process after the fork.
 pub(crate) const PER_RUN: [&str; 8] = [

@@ -27,8 +27,8 @@ use tokio::sync::{mpsc, oneshot};
 pub(crate) use child::WarmChild;
 pub(crate) use key::Key;
 
-use crate::command::PytestCommand;
 use crate::process::{self, ProcessGroup};
+use crate::run::command::PytestCommand;
 use child::Pipes;
 use template::{ForkFailure, ForkRequest, Ready, TemplateHandle};
 

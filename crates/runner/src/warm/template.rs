@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::child::Pipes;
 use super::control::Control;
 use super::key::Key;
-use crate::lines::LineReader;
+use crate::process::lines::LineReader;
 use crate::process::{self, ProcessGroup};
 
 /// How long a template may take to import what it preloads.

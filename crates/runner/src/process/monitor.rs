@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use crate::instance::{InstanceCommand, InstanceHandle, Progress};
+use crate::run::instance::{InstanceCommand, InstanceHandle, Progress};
 
 /// How often running groups are sampled.
 pub(crate) const SAMPLE_EVERY: Duration = Duration::from_millis(500);

@@ -13,9 +13,9 @@ use pytestd_protocol::plugin::{
 use pytestd_protocol::runs::RunTestsParams;
 use serde_json::json;
 
+use super::selection;
 use crate::config::RunnerConfig;
 use crate::events::JobKind;
-use crate::selection;
 
 /// Where the daemon's shared pieces are.
 #[derive(Debug)]

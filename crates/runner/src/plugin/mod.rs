@@ -1,19 +1,20 @@
-//! The pytest plugin, embedded in the binary and written to the daemon's private directory at start.
+//! The pytest plugin, embedded in the binary and written to the daemon's private directory at start. Its Python
+//! source is in this folder: the plugin (`pytestd_plugin.py`) and the helper modules written beside it.
 
 use std::path::Path;
 
 use pytestd_protocol::plugin::PLUGIN_MODULE;
 
-const SOURCE: &str = include_str!("plugin/pytestd_plugin.py");
+const SOURCE: &str = include_str!("pytestd_plugin.py");
 /// The plugin's helper modules, written beside it: failure details, coverage runs, debug runs, and the warm
 /// template's program in its three parts.
 const HELPERS: [(&str, &str); 6] = [
-    ("pytestd_failures.py", include_str!("plugin/pytestd_failures.py")),
-    ("pytestd_coverage.py", include_str!("plugin/pytestd_coverage.py")),
-    ("pytestd_debug.py", include_str!("plugin/pytestd_debug.py")),
-    ("pytestd_warm.py", include_str!("plugin/pytestd_warm.py")),
-    ("pytestd_warm_config.py", include_str!("plugin/pytestd_warm_config.py")),
-    ("pytestd_warm_bytecode.py", include_str!("plugin/pytestd_warm_bytecode.py")),
+    ("pytestd_failures.py", include_str!("pytestd_failures.py")),
+    ("pytestd_coverage.py", include_str!("pytestd_coverage.py")),
+    ("pytestd_debug.py", include_str!("pytestd_debug.py")),
+    ("pytestd_warm.py", include_str!("pytestd_warm.py")),
+    ("pytestd_warm_config.py", include_str!("pytestd_warm_config.py")),
+    ("pytestd_warm_bytecode.py", include_str!("pytestd_warm_bytecode.py")),
 ];
 
 /// Writes the plugin as `<dir>/pytestd_plugin.py`, so that `-p pytestd_plugin` finds it with `dir` on PYTHONPATH,

@@ -107,7 +107,7 @@ pub async fn combine(
     options: &CoverageOptions,
     scratch: &Path,
 ) -> Result<CoverageResult, String> {
-    let program = crate::command::resolve_python(python)?;
+    let program = crate::run::command::resolve_python(python)?;
     crate::plugin::install(scratch).map_err(|err| format!("cannot write pytestd's coverage helper: {err}"))?;
     let report = scratch.join("combined.json");
     let parts: Vec<String> = data_files

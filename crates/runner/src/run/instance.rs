@@ -18,17 +18,17 @@ use tokio::io::BufReader;
 use tokio::sync::mpsc;
 use tokio::time::sleep_until;
 
-use crate::command::{self, Paths};
+use super::command::{self, Paths};
+use super::outbox::{finished_event, Outbox, OUTBOX_HIGH_WATER};
 use crate::config::RunnerConfig;
 use crate::events::{JobKind, RunEvent, RunOutcome};
-use crate::lines::{LineReader, MAX_OUTPUT_LINE};
-use crate::monitor::Monitor;
-use crate::outbox::{finished_event, Outbox, OUTBOX_HIGH_WATER};
-use crate::outcome::Tally;
-use crate::pipe_poll::{poll_now, POLL_EVERY};
+use crate::process::lines::{LineReader, MAX_OUTPUT_LINE};
+use crate::process::monitor::Monitor;
+use crate::process::pipe_poll::{poll_now, POLL_EVERY};
 use crate::process::{self, ProcessGroup, RunChild};
-use crate::result_server::Routes;
-use crate::verdict::{self, Exit, Stop};
+use crate::results::outcome::Tally;
+use crate::results::result_server::Routes;
+use crate::results::verdict::{self, Exit, Stop};
 
 /// How long, after pytest exited, its pipes and result stream may take to close.
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
@@ -225,7 +225,7 @@ impl Instance {
             ..RunState::default()
         };
         if params.results == Some(pytestd_protocol::runs::ResultsMode::Summary) {
-            state.tally = crate::outcome::Tally::summary_only();
+            state.tally = crate::results::outcome::Tally::summary_only();
         }
         let timeout = params.timeout_ms.map(Duration::from_millis).or(config.default_timeout);
         let timeout_at = timeout.map(|t| started + t);
@@ -343,7 +343,7 @@ impl Instance {
         let run_pgid = group.id();
         drop(route);
         drop(group);
-        let escaped = crate::escapees::kill_escaped(&run_id, run_pgid).await;
+        let escaped = crate::process::escapees::kill_escaped(&run_id, run_pgid).await;
         let stream_complete =
             recover_undelivered(&mut state, &mut plugin_rx, command.journal(), &progress, &mut outbox).await;
 
@@ -373,7 +373,7 @@ impl Instance {
         }
         let mut errors = state.errors;
         errors.extend(verdict.errors);
-        errors.extend(escaped.iter().map(crate::escapees::message));
+        errors.extend(escaped.iter().map(crate::process::escapees::message));
         let coverage = match &command.coverage_dir {
             Some(dir) if state.coverage_written => {
                 let per_test = params
@@ -470,7 +470,7 @@ async fn recover_undelivered(
         state.on_plugin(message, outbox, progress);
     }
     let delivered = progress.stream_bytes.load(Ordering::Acquire);
-    let lost = crate::journal::undelivered(journal, delivered).await;
+    let lost = crate::results::journal::undelivered(journal, delivered).await;
     if !lost.is_empty() {
         outbox.push(RunEvent::Log(format!(
             "pytest died with {} message(s) not sent yet: read them from the run's journal",
@@ -642,7 +642,7 @@ async fn read_coverage(
     let text = tokio::fs::read(report)
         .await
         .map_err(|err| format!("cannot read coverage.py's report {}: {err}", report.display()))?;
-    crate::coverage_report::parse(&text, per_test)
+    crate::results::coverage_report::parse(&text, per_test)
 }
 
 /// A collection error as clients get it; what the plugin could not work out comes from the node id and the text.

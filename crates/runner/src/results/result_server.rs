@@ -32,8 +32,8 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::{timeout, timeout_at, Instant};
 
-use crate::instance::Progress;
-use crate::lines::LineReader;
+use crate::process::lines::LineReader;
+use crate::run::instance::Progress;
 use peer::Peer;
 
 /// Longest line accepted from a plugin: captured output is bounded by the plugin well below this.

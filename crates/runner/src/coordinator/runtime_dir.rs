@@ -55,7 +55,7 @@ impl RuntimeDir {
 fn socket_address(_dir: &Path) -> PathBuf {
     // Random, so no other process can take the name first.
     let name = format!("{PREFIX}{}", uuid::Uuid::new_v4().simple());
-    PathBuf::from(format!("{}{name}", crate::result_server::ABSTRACT_PREFIX))
+    PathBuf::from(format!("{}{name}", crate::results::result_server::ABSTRACT_PREFIX))
 }
 
 #[cfg(not(target_os = "linux"))]

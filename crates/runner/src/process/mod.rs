@@ -1,5 +1,14 @@
+//! The OS side of a run's processes: the process group every pytest runs in (here), the processes that escape it
+//! ([`escapees`]), the sampling of each group's memory and CPU ([`monitor`]), and reading a child's output pipes
+//! on a timer ([`pipe_poll`]) and line by line ([`lines`]).
+//!
 //! Process groups: every pytest runs as the leader of its own group, and the group is signalled as a whole so
 //! that grandchildren die with it. A [`ProcessGroup`] kills its group when dropped.
+
+pub(crate) mod escapees;
+pub(crate) mod lines;
+pub(crate) mod monitor;
+pub(crate) mod pipe_poll;
 
 use std::io;
 use std::pin::Pin;
@@ -10,9 +19,8 @@ use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use tokio::process::{Child, Command};
 
-use crate::escapees;
-use crate::pipe_poll::PolledPipe;
 use crate::warm::WarmChild;
+use pipe_poll::PolledPipe;
 
 /// A run's output pipe, whichever way pytest was started.
 pub(crate) type Output = Pin<Box<dyn tokio::io::AsyncRead + Send>>;
@@ -48,7 +56,7 @@ impl RunChild {
         matches!(self, Self::Warm(_))
     }
 
-    /// pytest's stdout, read on the instance's timer (see [`crate::pipe_poll`]).
+    /// pytest's stdout, read on the instance's timer (see [`pipe_poll`]).
     pub(crate) fn take_stdout(&mut self) -> Option<Output> {
         let fd = match self {
             Self::Cold(child) => child.stdout.take().map(|s| s.into_owned_fd()),
@@ -57,7 +65,7 @@ impl RunChild {
         polled(fd?)
     }
 
-    /// pytest's stderr, read on the instance's timer (see [`crate::pipe_poll`]).
+    /// pytest's stderr, read on the instance's timer (see [`pipe_poll`]).
     pub(crate) fn take_stderr(&mut self) -> Option<Output> {
         let fd = match self {
             Self::Cold(child) => child.stderr.take().map(|s| s.into_owned_fd()),

@@ -75,7 +75,7 @@ mod tests {
     use std::io::Write;
 
     use super::*;
-    use crate::lines::LineReader;
+    use crate::process::lines::LineReader;
 
     #[test]
     fn reads_what_the_pipe_holds_and_then_its_end() {
